@@ -8,7 +8,7 @@ are resolved later by `wiki.corpus`, not here.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -25,7 +25,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     emerging = "emerging"
     active_frontier = "active-frontier"
     established = "established"
@@ -33,7 +33,7 @@ class Status(str, Enum):
     superseded = "superseded"
 
 
-class Grade(str, Enum):
+class Grade(StrEnum):
     """Evidence grade, weakest to strongest order given by GRADE_ORDER."""
 
     speculative = "speculative"
@@ -45,23 +45,23 @@ class Grade(str, Enum):
 GRADE_ORDER: tuple[Grade, ...] = (Grade.speculative, Grade.weak, Grade.moderate, Grade.strong)
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     direct = "direct"  # tests the claim itself: may move its grade
     indirect = "indirect"  # tests a premise: shown as support or warning, never moves the grade
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     supports = "supports"
     challenges = "challenges"
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     high = "high"
     medium = "medium"
     low = "low"
 
 
-class EntityType(str, Enum):
+class EntityType(StrEnum):
     person = "person"
     organization = "organization"
 

@@ -1,0 +1,5 @@
+"""`python -m wiki` runs the `wiki` command."""
+
+from wiki.cli import main
+
+main()

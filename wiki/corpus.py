@@ -1,0 +1,353 @@
+"""The linked wiki: pages and claims by id, references resolved, every error of a run collected.
+
+`load_wiki` reads the content root, then links: duplicate ids, references to ids
+that do not exist or have the wrong kind, `[[links]]` in prose and dependency
+cycles between theses are all reported together, each at its file:line:col.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from wiki import schema
+from wiki.errors import ContentError, ContentErrors, display_path
+from wiki.graph import CONTAINS, DEPENDS_ON, WikiGraph
+from wiki.load import FieldPath, LoadedPage, did_you_mean, load_tree
+
+LINK_PATTERN = re.compile(r"\[\[\s*([^\[\]|]+?)\s*(?:\|\s*([^\[\]]*?)\s*)?\]\]")
+"""`[[id]]` or `[[id|label]]`: group 1 is the id, group 2 the label (None without one)."""
+
+PAGE_KINDS = schema.PAGE_KINDS
+ANY_ID = (*PAGE_KINDS, "claim")
+
+
+@dataclass
+class ClaimEntry:
+    """A claim with the page that holds it and its position in that page's `claims`."""
+
+    claim: schema.Claim
+    page_id: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One place where a page (or one of its claims) names another id."""
+
+    page_id: str  # the page whose file holds the reference
+    field_path: FieldPath  # where in that file
+    origin: str  # the page or claim id doing the referring
+    target: str
+    relation: str  # cites | related | used_by | links | depends_on | mentions
+    expected: tuple[str, ...]  # kinds the target may have
+    role: str | None = None
+    link_text: str | None = None  # the `[[...]]` text when found in prose
+
+
+class Wiki:
+    """Every valid page and claim of a content root, linked."""
+
+    def __init__(
+        self,
+        root: Path,
+        pages: dict[str, LoadedPage],
+        claims: dict[str, ClaimEntry],
+        graph: WikiGraph,
+        warnings: list[ContentError] | None = None,
+    ) -> None:
+        self.root = root
+        self.pages = dict(sorted(pages.items()))
+        self.claims = claims
+        self.graph = graph
+        self.warnings = warnings or []
+
+    def by_kind(self, kind: str) -> list[LoadedPage]:
+        """Pages of one kind, sorted by id."""
+        return [page for page in self.pages.values() if page.kind == kind]
+
+    def kind_of(self, node_id: str) -> str:
+        """'concept', 'entity', 'source', 'thesis' or 'claim' (KeyError for an unknown id)."""
+        if node_id in self.claims:
+            return "claim"
+        return self.pages[node_id].kind
+
+    def page_of(self, node_id: str) -> LoadedPage:
+        """The page holding a page or claim id."""
+        entry = self.claims.get(node_id)
+        return self.pages[entry.page_id if entry else node_id]
+
+    def backlinks(self, page_id: str) -> list[str]:
+        """Pages whose content refers to this page or one of its claims, itself excluded."""
+        ids = [page_id, *self.claim_ids_of(page_id)]
+        referring = {self.graph.page_of(ref) for node in ids for ref in self.graph.referrers(node)}
+        referring.discard(page_id)
+        return sorted(referring)
+
+    def claim_ids_of(self, page_id: str) -> list[str]:
+        """Ids of the claims a page holds, in page order."""
+        model = self.pages[page_id].model
+        return [claim.id for claim in getattr(model, "claims", [])]
+
+    def theses_depending_on(self, node_id: str) -> list[str]:
+        """Theses that depend on this page or claim, directly or through other theses."""
+        return self.graph.theses_depending_on(node_id)
+
+    def claims_citing(self, source_id: str) -> list[str]:
+        """Ids of the claims whose evidence cites `source_id`, sorted."""
+        return sorted(
+            claim_id
+            for claim_id, entry in self.claims.items()
+            if source_id in entry.claim.evidence.sources
+        )
+
+    def location(self, page_id: str, field_path: FieldPath) -> tuple[Path, int, int]:
+        """(file, line, col) of a field of a page, or of its nearest existing ancestor."""
+        page = self.pages[page_id]
+        return (page.path, *page.locations.at(field_path))
+
+
+def load_wiki(
+    root: Path, check_experiments: Callable[[Wiki], list[ContentError]] | None = None
+) -> Wiki:
+    """Load and link every page under `root`.
+
+    Raises `ContentErrors` holding every error of the run (with the partly linked wiki
+    as `.wiki`); `check_experiments(wiki)` adds the experiment checks of `wiki verify`.
+    """
+    if not root.is_dir():
+        raise FileNotFoundError(f"content root {root} is not a folder")
+    loaded = load_tree(root)
+    errors = list(loaded.errors)
+    pages = _unique_pages(loaded.pages, errors)
+    claims = _unique_claims(pages, errors)
+    references = [ref for page in pages.values() for ref in _references(page)]
+    wiki = Wiki(root, pages, claims, _build_graph(pages, claims, references))
+    known = loaded.unloaded_ids  # ids of files with their own errors: not dangling
+    errors.extend(_reference_errors(wiki, references, known))
+    errors.extend(_cycle_errors(wiki))
+    wiki.warnings = _warnings(wiki)
+    if check_experiments is not None:
+        errors.extend(check_experiments(wiki))
+    if errors:
+        raise ContentErrors(errors, wiki)
+    return wiki
+
+
+# --- ids ---------------------------------------------------------------------------------
+
+
+def _unique_pages(pages: list[LoadedPage], errors: list[ContentError]) -> dict[str, LoadedPage]:
+    unique: dict[str, LoadedPage] = {}
+    for page in pages:
+        first = unique.get(page.id)
+        if first is None:
+            unique[page.id] = page
+            continue
+        errors.append(
+            ContentError(
+                page.path,
+                1,
+                1,
+                f"duplicate page id {page.id!r}: also defined in {display_path(first.path)}",
+                "a page id is its file name and must be unique across sub-folders; rename one",
+            )
+        )
+    return dict(sorted(unique.items()))
+
+
+def _unique_claims(
+    pages: dict[str, LoadedPage], errors: list[ContentError]
+) -> dict[str, ClaimEntry]:
+    claims: dict[str, ClaimEntry] = {}
+    for page in pages.values():
+        for index, claim in enumerate(getattr(page.model, "claims", [])):
+            path = ("claims", index, "id")
+            if claim.id in pages:
+                errors.append(
+                    ContentError(
+                        page.path,
+                        *page.locations.at(path),
+                        f"claim id {claim.id!r} is also a page id"
+                        f" ({display_path(pages[claim.id].path)})",
+                        "claims and pages share one namespace; rename the claim",
+                    )
+                )
+            elif claim.id in claims:
+                first = pages[claims[claim.id].page_id]
+                line, _ = first.locations.at(("claims", claims[claim.id].index, "id"))
+                errors.append(
+                    ContentError(
+                        page.path,
+                        *page.locations.at(path),
+                        f"duplicate claim id {claim.id!r}"
+                        f" (first defined in {display_path(first.path)}:{line})",
+                        "claim ids are unique across the wiki; rename one",
+                    )
+                )
+            else:
+                claims[claim.id] = ClaimEntry(claim, page.id, index)
+    return claims
+
+
+# --- references ----------------------------------------------------------------------------
+
+
+def _references(page: LoadedPage) -> Iterator[Reference]:
+    """Every id a page names, in its structured fields and in `[[links]]` of its prose."""
+    model, pid = page.model, page.id
+
+    def ref(path: FieldPath, target: str, relation: str, expected: tuple[str, ...], origin=pid):
+        return Reference(pid, path, origin, target, relation, expected)
+
+    def prose(path: FieldPath, text: str, origin: str = pid) -> Iterator[Reference]:
+        for match in LINK_PATTERN.finditer(text):
+            yield Reference(
+                pid, path, origin, match.group(1), "mentions", ANY_ID, link_text=match.group(0)
+            )
+
+    if isinstance(model, schema.Concept):
+        yield from prose(("summary",), model.summary)
+        for i, section in enumerate(model.sections):
+            yield from prose(("sections", i, "text"), section.text)
+        for i, claim in enumerate(model.claims):
+            yield from prose(("claims", i, "statement"), claim.statement, claim.id)
+            for j, source in enumerate(claim.evidence.sources):
+                yield ref(
+                    ("claims", i, "evidence", "sources", j), source, "cites", ("source",), claim.id
+                )
+        for i, technique in enumerate(model.techniques):
+            for j, user in enumerate(technique.used_by):
+                yield ref(("techniques", i, "used_by", j), user, "used_by", PAGE_KINDS)
+            yield from prose(("techniques", i, "text"), technique.text)
+        for i, benchmark in enumerate(model.benchmarks):
+            yield ref(("benchmarks", i, "source"), benchmark.source, "cites", ("source",))
+        for i, question in enumerate(model.open_questions):
+            yield from prose(("open_questions", i), question)
+        for i, related in enumerate(model.related):
+            yield ref(("related", i, "page"), related.page, "related", PAGE_KINDS)
+            yield from prose(("related", i, "note"), related.note)
+        for i, entry in enumerate(model.changelog):
+            yield from prose(("changelog", i, "note"), entry.note)
+            for j, source in enumerate(entry.sources):
+                yield ref(("changelog", i, "sources", j), source, "cites", ("source",))
+    elif isinstance(model, schema.Entity):
+        yield from prose(("summary",), model.summary)
+        for i, link in enumerate(model.links):
+            yield ref(("links", i, "page"), link.page, "links", PAGE_KINDS)
+            yield from prose(("links", i, "note"), link.note)
+    elif isinstance(model, schema.Source):
+        yield from prose(("summary",), model.summary)
+    elif isinstance(model, schema.Thesis):
+        yield from prose(("position",), model.position)
+        for i, dependency in enumerate(model.depends_on):
+            yield Reference(
+                pid,
+                ("depends_on", i, dependency.target_kind),
+                pid,
+                dependency.target,
+                DEPENDS_ON,
+                (dependency.target_kind,),
+                role=dependency.role.value,
+            )
+
+
+def _build_graph(
+    pages: dict[str, LoadedPage], claims: dict[str, ClaimEntry], references: list[Reference]
+) -> WikiGraph:
+    graph = WikiGraph()
+    for page_id, page in pages.items():
+        graph.add_node(page_id, page.kind)
+    for claim_id, entry in claims.items():
+        graph.add_node(claim_id, "claim", entry.page_id)
+        graph.add_reference(entry.page_id, claim_id, CONTAINS)
+    for reference in references:  # wrong-kind references are errors, not edges
+        if reference.target in graph and graph.kind(reference.target) in reference.expected:
+            graph.add_reference(
+                reference.origin, reference.target, reference.relation, reference.role
+            )
+    return graph
+
+
+def _reference_errors(
+    wiki: Wiki, references: list[Reference], unloaded_ids: set[str]
+) -> Iterator[ContentError]:
+    for reference in references:
+        if reference.target in unloaded_ids:
+            continue
+        page = wiki.pages[reference.page_id]
+        if reference.link_text:
+            line, col = page.locations.find(reference.field_path, reference.link_text)
+            verb = "linked from"
+        else:
+            line, col = page.locations.at(reference.field_path)
+            verb = "referenced by"
+        who = _describe_origin(wiki, reference.origin)
+        if reference.target not in wiki.graph:
+            candidates = _ids_of_kinds(wiki, reference.expected) or list(wiki.graph.digraph)
+            yield ContentError(
+                page.path,
+                line,
+                col,
+                f"{reference.target!r} {verb} {who} does not exist",
+                did_you_mean(reference.target, candidates),
+            )
+            continue
+        actual = wiki.kind_of(reference.target)
+        if actual in reference.expected:
+            continue
+        expected = "page" if len(reference.expected) >= len(PAGE_KINDS) else reference.expected[0]
+        hint = None
+        if reference.relation == DEPENDS_ON and actual in ("claim", "concept", "thesis"):
+            hint = f"write '{actual}: {reference.target}'"
+        yield ContentError(
+            page.path,
+            line,
+            col,
+            f"{reference.target!r} {verb} {who} is a {actual}, not a {expected}",
+            hint,
+        )
+
+
+def _describe_origin(wiki: Wiki, origin: str) -> str:
+    if origin in wiki.claims:
+        return f"claim {origin!r}"
+    return f"{wiki.pages[origin].kind} {origin!r}"
+
+
+def _ids_of_kinds(wiki: Wiki, kinds: tuple[str, ...]) -> list[str]:
+    return [node for node, kind in wiki.graph.digraph.nodes(data="kind") if kind in kinds]
+
+
+def _cycle_errors(wiki: Wiki) -> Iterator[ContentError]:
+    for cycle in wiki.graph.thesis_cycles():
+        first, second = cycle[0], cycle[1]
+        page = wiki.pages[first]
+        index = next(i for i, dep in enumerate(page.model.depends_on) if dep.thesis == second)
+        yield ContentError(
+            page.path,
+            *page.locations.at(("depends_on", index, "thesis")),
+            f"cycle: {' --> '.join(cycle)}",
+            "theses may build on theses, but not in a circle; remove one of these dependencies",
+        )
+
+
+# --- warnings -------------------------------------------------------------------------------
+
+
+def _warnings(wiki: Wiki) -> list[ContentError]:
+    """Things that are valid but probably unintended; `--strict` makes them errors."""
+    warnings = []
+    for page in wiki.by_kind("source"):
+        if not wiki.graph.referrers(page.id):
+            warnings.append(
+                ContentError(
+                    page.path,
+                    *page.locations.at(()),
+                    f"source {page.id!r} is not cited or linked by any page",
+                    "cite it in a claim's evidence sources, or remove it",
+                )
+            )
+    return sorted(warnings, key=ContentError.sort_key)
