@@ -1,0 +1,327 @@
+"""Wiki -> Markdown tree: one jinja2 template per page kind, plus index, claims and graph pages.
+
+`render_pages` returns {relative Markdown path: content}; `wiki.site` writes and publishes
+it. Everything a template shows is either in the page's model or derived here from the
+wiki graph (backlinks, dependent theses, citing claims), never written by hand.
+
+Layout of the tree:
+
+    index.md                      home: counts per kind, links to the index pages
+    concepts.md entities.md sources.md theses.md   one index page per kind
+    claims.md                     every claim with its page, grade and sources
+    graph.md                      the thesis-dependency graph (inline SVG)
+    concepts/<id>.md entities/<id>.md sources/<id>.md theses/<id>.md
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from wiki import depgraph
+from wiki.corpus import Wiki
+from wiki.load import LoadedPage
+from wiki.markdown_text import LinkTarget, code_text, plain_text, prose_block, prose_inline
+from wiki.schema import GRADE_ORDER, PAGE_KINDS
+from wiki.settings import Settings
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+KIND_FOLDERS = {
+    "concept": "concepts",
+    "entity": "entities",
+    "source": "sources",
+    "thesis": "theses",
+}
+KIND_TITLES = {"concept": "Concepts", "entity": "Entities", "source": "Sources", "thesis": "Theses"}
+HOME_PAGE = "index.md"
+CLAIMS_PAGE = "claims.md"
+GRAPH_PAGE = "graph.md"
+INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
+# mkdocs builds with use_directory_urls: false, so page.md becomes page.html (see wiki.site).
+HTML_SUFFIX = ".html"
+
+
+def page_path(kind: str, page_id: str) -> str:
+    """Where a page's Markdown lives in the tree, e.g. 'concepts/topic.md'."""
+    return f"{KIND_FOLDERS[kind]}/{page_id}.md"
+
+
+def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[str, str]:
+    """Render every page of the wiki, the index pages, the claims index and the graph page.
+
+    `evidence` is the scoring result of `wiki.score` (None: only literature grades show);
+    it reaches every template unchanged as the variable `evidence`.
+    """
+    environment = template_environment()
+    claims_citing = _claims_by_source(wiki)
+    benchmarks_by_source = _benchmarks_by_source(wiki)
+    shared = {
+        "wiki": wiki,
+        "settings": settings,
+        "evidence": evidence,
+        "site_title": settings.title,
+        "claims_citing": claims_citing,
+    }
+    pages: dict[str, str] = {}
+
+    def render(path: str, template: str, **context: Any) -> None:
+        links = PageLinks(wiki, path)
+        markdown = environment.get_template(template).render(
+            **shared, **links.functions(), **context
+        )
+        pages[path] = _tidy(markdown)
+
+    render(HOME_PAGE, "home.md.j2", **_home_context(wiki))
+    for kind in PAGE_KINDS:
+        render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
+    render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
+    render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki))
+    for page in wiki.pages.values():
+        path = page_path(page.kind, page.id)
+        render(
+            path,
+            f"{page.kind}.md.j2",
+            **_page_context(wiki, page, benchmarks_by_source, claims_citing),
+        )
+    return pages
+
+
+def template_environment() -> jinja2.Environment:
+    """The jinja2 environment for templates/: Markdown output, so no HTML autoescape;
+    escaping is explicit (`| text` for plain strings, `prose()` for Markdown fields)."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates are cached; don't stat each file on every page
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["text"] = plain_text
+    environment.filters["title_text"] = title_text
+    environment.filters["code"] = code_text
+    environment.filters["number"] = format_number
+    environment.filters["external_link"] = external_link
+    environment.globals["GRADE_ORDER"] = GRADE_ORDER
+    environment.globals["KIND_TITLES"] = KIND_TITLES
+    environment.globals["INDEX_PAGES"] = INDEX_PAGES
+    return environment
+
+
+def format_number(value: float) -> str:
+    """77.3 -> '77.3', 80.0 -> '80': the shortest form that reads back as the same float."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def title_text(text: str) -> str:
+    """Markdown for a page title (the H1). mkdocs-material writes the title into <title>
+    through `striptags`, which turns `&lt;` back into `<`; a zero-width space after each `<`
+    keeps a title like `</title><script>` from closing the element there."""
+    return plain_text(text).replace("&lt;", "&lt;\u200b")
+
+
+SAFE_EXTERNAL_URL = re.compile(r"https?://[^\s<>`]+", re.IGNORECASE)
+
+
+def external_link(url: str) -> str:
+    """An http(s) URL as a Markdown autolink; anything else only as text (never a link)."""
+    return f"<{url}>" if SAFE_EXTERNAL_URL.fullmatch(url) else plain_text(url)
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """Links from one page of the tree to any page or claim, as relative Markdown paths."""
+
+    wiki: Wiki
+    from_path: str
+
+    def url(self, node_id: str) -> str:
+        """Relative URL of a page ('../sources/a-paper.md') or claim ('topic.md#a-claim')."""
+        entry = self.wiki.claims.get(node_id)
+        page = self.wiki.pages[entry.page_id if entry else node_id]
+        target = page_path(page.kind, page.id)
+        relative = _relative_path(target, posixpath.dirname(self.from_path))
+        if entry is None:
+            return relative
+        return f"#{node_id}" if target == self.from_path else f"{relative}#{node_id}"
+
+    def label(self, node_id: str) -> str:
+        """Plain-text name of a page (its title) or claim (its id)."""
+        return node_id if node_id in self.wiki.claims else self.wiki.pages[node_id].model.title
+
+    def link(self, node_id: str, label: str | None = None) -> str:
+        """A Markdown link to a page or claim; `label` is plain text (escaped here)."""
+        return f"[{plain_text(label or self.label(node_id))}]({self.url(node_id)})"
+
+    def cite(self, node_id: str) -> str:
+        """A compact link for lists of citations: a source shows as its short title and year
+        ('Name (2025)' for 'Name: a long subtitle') with the full title on hover; any other
+        page or claim as `link` does."""
+        page = self.wiki.pages.get(node_id)
+        if page is None or page.kind != "source":
+            return self.link(node_id)
+        label = f"{short_title(page.model.title)} ({page.model.year})"
+        hover = plain_text(page.model.title).replace('"', "&quot;")
+        return f'[{plain_text(label)}]({self.url(node_id)} "{hover}")'
+
+    def resolve(self, node_id: str) -> LinkTarget | None:
+        if node_id not in self.wiki.claims and node_id not in self.wiki.pages:
+            return None
+        return LinkTarget(self.url(node_id), self.label(node_id))
+
+    def prose(self, text: str) -> str:
+        """A Markdown prose field as a block of its own."""
+        return prose_block(text, self.resolve)
+
+    def prose_inline(self, text: str) -> str:
+        """A Markdown prose field inside one line (a list item)."""
+        return prose_inline(text, self.resolve)
+
+    def prose_cell(self, text: str) -> str:
+        """A Markdown prose field inside a table cell."""
+        return prose_inline(text, self.resolve, table=True)
+
+    def functions(self) -> dict[str, Any]:
+        return {
+            "path": self.from_path,
+            "url": self.url,
+            "label": self.label,
+            "link": self.link,
+            "cite": self.cite,
+            "prose": self.prose,
+            "prose_inline": self.prose_inline,
+            "prose_cell": self.prose_cell,
+        }
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_path(target: str, from_folder: str) -> str:
+    # relpath is slow and every page links to many others: cache it.
+    return posixpath.relpath(target, from_folder or ".")
+
+
+SHORT_TITLE_CHARS = 40
+
+
+def short_title(title: str) -> str:
+    """The name before a subtitle ('Name: a long subtitle' -> 'Name'), else the title cut
+    at a word boundary."""
+    head, colon, _ = title.partition(":")
+    if colon and 0 < len(head.strip()) <= SHORT_TITLE_CHARS:
+        return head.strip()
+    if len(title) <= SHORT_TITLE_CHARS:
+        return title
+    return title[:SHORT_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _page_context(
+    wiki: Wiki,
+    page: LoadedPage,
+    benchmarks_by_source: dict[str, list[tuple[LoadedPage, Any]]],
+    claims_citing: dict[str, list[str]],
+) -> dict[str, Any]:
+    """What a page's template needs beyond its model: everything derived from the graph."""
+    context: dict[str, Any] = {
+        "page": page,
+        "model": page.model,
+        "source_file": _display_source(wiki, page),
+        "backlinks": sorted(wiki.backlinks(page.id), key=lambda i: _title_key(wiki, i)),
+        "dependent_theses": wiki.theses_depending_on(page.id),
+    }
+    if page.kind == "concept":
+        context["changelog"] = sorted(page.model.changelog, key=lambda e: e.date, reverse=True)
+        context["claim_theses"] = {
+            claim.id: wiki.theses_depending_on(claim.id) for claim in page.model.claims
+        }
+    if page.kind == "source":
+        context["citing_claims"] = [wiki.claims[claim] for claim in claims_citing.get(page.id, [])]
+        context["citing_benchmarks"] = benchmarks_by_source.get(page.id, [])
+    return context
+
+
+def _benchmarks_by_source(wiki: Wiki) -> dict[str, list[tuple[LoadedPage, Any]]]:
+    """(concept, benchmark) pairs per cited source id, in page order."""
+    cited: dict[str, list[tuple[LoadedPage, Any]]] = {}
+    for concept in wiki.by_kind("concept"):
+        for benchmark in concept.model.benchmarks:
+            cited.setdefault(benchmark.source, []).append((concept, benchmark))
+    return cited
+
+
+def _claims_by_source(wiki: Wiki) -> dict[str, list[str]]:
+    """`wiki.claims_citing` for every source at once (one pass instead of one per source)."""
+    citing: dict[str, list[str]] = {}
+    for claim_id, entry in wiki.claims.items():
+        for source in dict.fromkeys(entry.claim.evidence.sources):
+            citing.setdefault(source, []).append(claim_id)
+    return {source: sorted(claims) for source, claims in citing.items()}
+
+
+def _title_key(wiki: Wiki, page_id: str) -> tuple[str, str]:
+    return (wiki.pages[page_id].model.title.casefold(), page_id)
+
+
+def _display_source(wiki: Wiki, page: LoadedPage) -> str:
+    try:
+        return page.path.relative_to(wiki.root).as_posix()
+    except ValueError:
+        return page.path.name
+
+
+RECENT_CHANGES = 10
+
+
+def _home_context(wiki: Wiki) -> dict[str, Any]:
+    grades = Counter(entry.claim.evidence.grade for entry in wiki.claims.values())
+    changes = [(entry, page) for page in wiki.by_kind("concept") for entry in page.model.changelog]
+    changes.sort(key=lambda change: (change[0].date, change[1].id), reverse=True)
+    return {
+        "theses": wiki.by_kind("thesis"),
+        "recent_changes": changes[:RECENT_CHANGES],
+        "counts": {kind: len(wiki.by_kind(kind)) for kind in PAGE_KINDS},
+        "claim_count": len(wiki.claims),
+        "grade_counts": [(grade, grades.get(grade, 0)) for grade in reversed(GRADE_ORDER)],
+    }
+
+
+def _claims_by_page(wiki: Wiki) -> list[tuple[LoadedPage, list[Any]]]:
+    """Claims grouped by the page holding them, pages by id, claims in page order."""
+    grouped: dict[str, list[Any]] = {}
+    for entry in wiki.claims.values():
+        grouped.setdefault(entry.page_id, []).append(entry)
+    return [
+        (wiki.pages[page_id], sorted(entries, key=lambda e: e.index))
+        for page_id, entries in sorted(grouped.items())
+    ]
+
+
+def _graph_svg(wiki: Wiki) -> str:
+    """The thesis-dependency graph as inline SVG, node links relative to graph.md."""
+    links = PageLinks(wiki, GRAPH_PAGE)
+    graph = depgraph.thesis_dependency_graph(wiki.graph.digraph)
+    return depgraph.draw_svg(graph, href=lambda node: _as_html(links.url(node)), label=links.label)
+
+
+def _as_html(markdown_url: str) -> str:
+    # Raw HTML links are not rewritten by mkdocs, so they must name the built file.
+    path, hash_sign, anchor = markdown_url.partition("#")
+    if path.endswith(".md"):
+        path = path[: -len(".md")] + HTML_SUFFIX
+    return path + hash_sign + anchor
+
+
+BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy(markdown: str) -> str:
+    """At most one blank line in a row and exactly one newline at the end."""
+    return BLANK_LINES.sub("\n\n", markdown).strip() + "\n"

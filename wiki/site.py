@@ -1,0 +1,344 @@
+"""Markdown tree -> static site with mkdocs-material.
+
+`build_site` reads like its table of contents: render the pages, write the Markdown tree
+(only files whose content changed; stale files deleted), write mkdocs.yml, then build into a
+staging folder next to the output and swap it into place only when mkdocs succeeded, so a
+failed build leaves the previous site untouched. When neither the tree nor the config
+changed since the last successful build of the same output, mkdocs is not run at all.
+
+The generated site is self-contained: no web fonts (`theme.font: false`), no CDN scripts,
+`use_directory_urls: false` so it also works opened from the file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from filelock import FileLock
+
+from wiki.corpus import Wiki
+from wiki.errors import ContentError, ContentErrors
+from wiki.render import (
+    CLAIMS_PAGE,
+    GRAPH_PAGE,
+    HOME_PAGE,
+    INDEX_PAGES,
+    KIND_TITLES,
+    TEMPLATE_DIR,
+    page_path,
+    render_pages,
+)
+from wiki.settings import Settings
+
+BUILD_DIR_NAME = ".wiki-build"  # under the project folder; holds docs/, mkdocs.yml, stamps
+ASSETS_DIR = TEMPLATE_DIR / "assets"
+ASSETS_URL = "assets"
+STAMP_FILE = "last-build.json"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one `build_site` did."""
+
+    out: Path
+    pages_written: int  # Markdown (and asset) files created or changed
+    pages_unchanged: int
+    pages_deleted: int
+    compile_seconds: float  # render + write tree + write config
+    mkdocs_seconds: float  # 0.0 when the site was already current
+    site_rebuilt: bool
+    warnings: list[str] = field(default_factory=list)  # mkdocs warnings (non-strict builds)
+
+
+class SiteBuildError(Exception):
+    """mkdocs failed for a reason that is not a content problem; the old site is untouched."""
+
+
+@dataclass(frozen=True)
+class TreeChanges:
+    written: int
+    unchanged: int
+    deleted: int
+
+
+def build_site(
+    wiki: Wiki,
+    settings: Settings,
+    strict: bool = False,
+    evidence: Any = None,
+    force: bool = False,
+) -> BuildReport:
+    """Compile the wiki to Markdown and publish it as a static site in `settings.out`.
+
+    `strict` makes mkdocs warnings (e.g. a broken relative link in prose) fail the build,
+    raised as `ContentErrors` located at the page's YAML file. `evidence` goes to the
+    templates (see `wiki.render.render_pages`). `force` runs mkdocs even if nothing changed.
+    """
+    build_dir = settings.project_dir / BUILD_DIR_NAME
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(build_dir / "build.lock"):
+        started = time.perf_counter()
+        files = {**render_pages(wiki, settings, evidence), **asset_files()}
+        changes = write_tree(build_dir / "docs", files)
+        config_path = write_mkdocs_config(build_dir, settings.title)
+        stamp = build_stamp(files, config_path, strict)
+        compiled = time.perf_counter()
+
+        rebuild = force or not site_is_current(build_dir, settings.out, stamp)
+        warnings: list[str] = []
+        if rebuild:
+            warnings = publish_site(config_path, settings.out, strict, _yaml_of_pages(wiki))
+            record_stamp(build_dir, settings.out, stamp)
+        finished = time.perf_counter()
+    return BuildReport(
+        out=settings.out,
+        pages_written=changes.written,
+        pages_unchanged=changes.unchanged,
+        pages_deleted=changes.deleted,
+        compile_seconds=compiled - started,
+        mkdocs_seconds=finished - compiled,
+        site_rebuilt=rebuild,
+        warnings=warnings,
+    )
+
+
+def asset_files() -> dict[str, str]:
+    """Static files the pages need (templates/assets/*), keyed by their path in the tree."""
+    return {
+        f"{ASSETS_URL}/{path.relative_to(ASSETS_DIR).as_posix()}": path.read_text(encoding="utf-8")
+        for path in sorted(ASSETS_DIR.rglob("*"))
+        if path.is_file()
+    }
+
+
+def write_tree(folder: Path, files: dict[str, str]) -> TreeChanges:
+    """Make `folder` hold exactly `files`: write a file only when its content differs,
+    delete files that are no longer generated (and folders left empty)."""
+    written = unchanged = deleted = 0
+    for relative, content in files.items():
+        target = folder / relative
+        data = content.encode("utf-8")
+        if target.is_file() and target.read_bytes() == data:
+            unchanged += 1
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, data)
+        written += 1
+    wanted = {Path(relative) for relative in files}
+    for existing in sorted(folder.rglob("*"), reverse=True):  # children before parents
+        if existing.is_dir():
+            if not any(existing.iterdir()):
+                existing.rmdir()
+        elif existing.relative_to(folder) not in wanted:
+            existing.unlink()
+            deleted += 1
+    return TreeChanges(written, unchanged, deleted)
+
+
+def write_mkdocs_config(build_dir: Path, title: str) -> Path:
+    """mkdocs.yml for the tree in build_dir/docs; rewritten only when it changes."""
+    config = mkdocs_config(title)
+    text = "# Generated by `wiki build`. Do not edit.\n" + yaml.safe_dump(
+        config, sort_keys=False, allow_unicode=True
+    )
+    path = build_dir / "mkdocs.yml"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        _write_atomically(path, text.encode("utf-8"))
+    return path
+
+
+def mkdocs_config(title: str) -> dict[str, Any]:
+    """The mkdocs configuration: material, offline-safe, a short nav of index pages only
+    (mkdocs build time grows with the nav, not the pages; search still finds every page)."""
+    nav = [
+        {"Home": HOME_PAGE},
+        *({KIND_TITLES[kind]: path} for kind, path in INDEX_PAGES.items()),
+        {"Claims": CLAIMS_PAGE},
+        {"Graph": GRAPH_PAGE},
+    ]
+    return {
+        "site_name": html.escape(title),  # the theme writes it into HTML unescaped
+        "docs_dir": "docs",
+        "use_directory_urls": False,  # page.html links, so the site works from file://
+        "theme": {
+            "name": "material",
+            "font": False,  # no Google Fonts: the system font stack, nothing fetched
+            "features": ["navigation.top", "search.highlight"],
+        },
+        "extra_css": [f"{ASSETS_URL}/extra.css"],
+        "plugins": ["search"],
+        "markdown_extensions": [{"toc": {"permalink": True}}, "tables", "admonition"],
+        "nav": nav,
+        "validation": {
+            "nav": {"omitted_files": "ignore"},  # pages are reached through index pages
+            "links": {"anchors": "warn"},  # a link to a missing claim anchor is a warning
+        },
+    }
+
+
+def build_stamp(files: dict[str, str], config_path: Path, strict: bool) -> str:
+    """A hash of everything the site is built from: tree, config, strictness, versions."""
+    digest = hashlib.sha256()
+    for relative in sorted(files):
+        digest.update(relative.encode("utf-8") + b"\0" + files[relative].encode("utf-8") + b"\0")
+    digest.update(config_path.read_bytes())
+    for package in ("mkdocs", "mkdocs-material"):
+        digest.update(metadata.version(package).encode("utf-8"))
+    digest.update(b"strict" if strict else b"lenient")
+    return digest.hexdigest()
+
+
+def site_is_current(build_dir: Path, out: Path, stamp: str) -> bool:
+    """True when `out` was built by us from exactly this stamp and is still there."""
+    try:
+        recorded = json.loads((build_dir / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        recorded.get("out") == str(out.resolve())
+        and recorded.get("stamp") == stamp
+        and (out / "index.html").is_file()
+    )
+
+
+def record_stamp(build_dir: Path, out: Path, stamp: str) -> None:
+    record = {"out": str(out.resolve()), "stamp": stamp}
+    _write_atomically(build_dir / STAMP_FILE, json.dumps(record).encode("utf-8"))
+
+
+def publish_site(
+    config_path: Path, out: Path, strict: bool, yaml_of_pages: dict[str, Path]
+) -> list[str]:
+    """Run mkdocs into a staging folder next to `out`, then swap it into place.
+
+    Returns the warnings mkdocs logged. On failure the staging folder is removed, `out` is
+    left as it was, and strict-mode warnings are raised as ContentErrors.
+    """
+    from mkdocs.commands.build import build as mkdocs_build  # slow import: only when building
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a published site must be readable
+    try:
+        with _captured_mkdocs_warnings() as warnings:
+            try:
+                config = load_config(str(config_path), site_dir=str(staging), strict=strict)
+                config.plugins.on_startup(command="build", dirty=False)
+                try:
+                    mkdocs_build(config)
+                finally:
+                    config.plugins.on_shutdown()
+            except Abort as failure:
+                if strict and warnings:
+                    raise ContentErrors(_warnings_as_errors(warnings, yaml_of_pages)) from None
+                raise SiteBuildError(_failure_message(failure, warnings)) from failure
+            except MkDocsException as failure:
+                raise SiteBuildError(_failure_message(failure, warnings)) from failure
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_into_place(staging, out)
+    return warnings
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Replace `out` by `staging` with two renames, then delete the old site."""
+    retired = None
+    if out.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        retired.rmdir()
+        out.rename(retired)
+    staging.rename(out)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+@contextmanager
+def _captured_mkdocs_warnings() -> Iterator[list[str]]:
+    """Collect what mkdocs logs at WARNING and above (and keep it off stderr)."""
+    messages: list[str] = []
+
+    class Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collector(level=logging.WARNING)
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+DOC_FILE_IN_WARNING = re.compile(r"Doc file '([^']+)'")
+LINK_IN_WARNING = re.compile(r"contains a link '([^']+)'")
+
+
+def _warnings_as_errors(warnings: list[str], yaml_of_pages: dict[str, Path]) -> list[ContentError]:
+    """mkdocs warnings that name a generated page become errors at that page's YAML file,
+    at the first place the bad link's text occurs in it (else at its top)."""
+    errors = []
+    for warning in warnings:
+        named = DOC_FILE_IN_WARNING.search(warning)
+        path = yaml_of_pages.get(named.group(1)) if named else None
+        link = LINK_IN_WARNING.search(warning)
+        line, col = _first_occurrence(path, link.group(1)) if path and link else (1, 1)
+        errors.append(
+            ContentError(
+                path or Path(BUILD_DIR_NAME) / "mkdocs.yml",
+                line,
+                col,
+                f"site build (strict): {warning}",
+                "links in prose must point to pages that exist; use [[id]] for wiki pages",
+            )
+        )
+    return errors
+
+
+def _first_occurrence(path: Path, needle: str) -> tuple[int, int]:
+    text = path.read_text(encoding="utf-8")
+    offset = text.find(needle)
+    if offset < 0:
+        return 1, 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _failure_message(failure: Exception, warnings: list[str]) -> str:
+    lines = [f"mkdocs build failed: {failure}", *(f"  {warning}" for warning in warnings)]
+    return "\n".join(lines)
+
+
+def _yaml_of_pages(wiki: Wiki) -> dict[str, Path]:
+    return {page_path(page.kind, page.id): page.path for page in wiki.pages.values()}
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    # Write beside the target, then rename: a reader never sees half a file.
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes files private
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
