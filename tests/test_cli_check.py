@@ -133,13 +133,26 @@ def test_help_lists_the_commands() -> None:
 # --- build ---------------------------------------------------------------------------------------
 
 
+def fake_site_module(build_site) -> types.ModuleType:
+    """A stand-in for `wiki.site` whose build_site is the given function."""
+    from wiki.site import SiteBuildError
+
+    module = types.ModuleType("wiki.site")
+    module.build_site = build_site
+    module.SiteBuildError = SiteBuildError
+    return module
+
+
 @pytest.fixture
 def fake_site(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
-    """Replace `wiki.site` (written elsewhere) by a recorder of build_site calls."""
+    """Replace `wiki.site` by a recorder of build_site calls (no mkdocs run)."""
     calls: list[tuple] = []
-    module = types.ModuleType("wiki.site")
-    module.build_site = lambda wiki, settings, strict=False: calls.append((wiki, settings, strict))
-    monkeypatch.setitem(sys.modules, "wiki.site", module)
+
+    def build_site(wiki, settings, strict=False, evidence=None):
+        calls.append((wiki, settings, strict))
+        return types.SimpleNamespace(warnings=[], pages_written=0, pages_unchanged=0)
+
+    monkeypatch.setitem(sys.modules, "wiki.site", fake_site_module(build_site))
     return calls
 
 
@@ -161,12 +174,10 @@ def test_build_passes_the_wiki_settings_and_strict_to_build_site(mini_root, tmp_
 
 
 def test_build_reports_errors_that_only_rendering_finds(mini_root, monkeypatch) -> None:
-    def failing_build_site(wiki, settings, strict=False):
+    def failing_build_site(wiki, settings, strict=False, evidence=None):
         raise ContentErrors([ContentError(mini_root / "concepts" / "jepa.yaml", 3, 1, "bad")])
 
-    module = types.ModuleType("wiki.site")
-    module.build_site = failing_build_site
-    monkeypatch.setitem(sys.modules, "wiki.site", module)
+    monkeypatch.setitem(sys.modules, "wiki.site", fake_site_module(failing_build_site))
     result = invoke("build", "--root", str(mini_root))
     assert result.exit_code == 1
     assert "concepts/jepa.yaml:3:1: bad" in result.output

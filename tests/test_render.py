@@ -7,7 +7,6 @@ import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-import jinja2
 import networkx as nx
 import pytest
 
@@ -41,7 +40,7 @@ def section(markdown: str, heading: str) -> str:
 def test_tree_holds_every_page_and_the_index_pages(mini_wiki: Wiki, mini_pages: dict) -> None:
     expected = {page_path(page.kind, page.id) for page in mini_wiki.pages.values()}
     expected |= {"index.md", "concepts.md", "entities.md", "sources.md", "theses.md"}
-    expected |= {"claims.md", "graph.md"}
+    expected |= {"claims.md", "graph.md", "runs.md"}
     assert set(mini_pages) == expected
 
 
@@ -172,34 +171,6 @@ def test_every_relative_link_points_to_a_rendered_page_and_anchor(mini_pages: di
             assert not anchor or anchor in anchors[target], f"{path}: {url}"
             checked += 1
     assert checked > 50
-
-
-def test_evidence_reaches_the_claim_evidence_block(
-    mini_wiki: Wiki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # How the lead plugs scoring in: fill the scoped block, read `evidence` by claim id.
-    child = (
-        '{% extends "original/concept.md.j2" %}'
-        "{% block claim_evidence %} EFFECTIVE:{{ evidence[claim.id] }}{% endblock %}"
-    )
-    original = render.template_environment
-
-    def environment() -> jinja2.Environment:
-        env = original()
-        files = jinja2.FileSystemLoader(render.TEMPLATE_DIR)
-        env.loader = jinja2.ChoiceLoader(
-            [
-                jinja2.DictLoader({"concept.md.j2": child}),
-                jinja2.PrefixLoader({"original": files}),
-                files,
-            ]
-        )
-        return env
-
-    monkeypatch.setattr(render, "template_environment", environment)
-    evidence = {claim_id: f"grade-of-{claim_id}" for claim_id in mini_wiki.claims}
-    pages = render_pages(mini_wiki, load_settings(tmp_path), evidence=evidence)
-    assert "</span> EFFECTIVE:grade-of-lewm-stable" in pages["concepts/jepa.md"]
 
 
 def test_without_evidence_only_the_literature_grade_shows(mini_pages: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ the commands that need them, so `wiki check` starts fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -19,6 +20,9 @@ from rich.text import Text
 
 from wiki.corpus import Wiki, load_wiki
 from wiki.errors import ContentError, ContentErrors, display_path
+from wiki.experiment_check import check_experiments
+from wiki.ledger import Ledger
+from wiki.load import did_you_mean
 from wiki.settings import Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -48,26 +52,188 @@ StrictOption = Annotated[
 
 @app.command()
 def check(root: RootOption = None, strict: StrictOption = False) -> None:
-    """Validate every page: schema, ids, references, links and thesis cycles."""
+    """Validate every page: schema, ids, references, links, thesis cycles and experiments."""
     settings = settings_or_exit(root=root)
-    load_wiki_or_exit(settings, strict=strict)
+    load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
 
 
 @app.command()
 def build(root: RootOption = None, out: OutOption = None, strict: StrictOption = False) -> None:
     """Check the wiki, then render it to Markdown and build the static site."""
     settings = settings_or_exit(root=root, out=out)
-    wiki = load_wiki_or_exit(settings, strict=strict)
-    from wiki.site import build_site  # imports mkdocs: only when building
+    wiki = load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
+    from wiki.evidence import gather_evidence
+    from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
     started = time.perf_counter()
+    ledger = Ledger(settings.ledger)
+    evidence = gather_evidence(wiki, ledger.records(), settings)
+    print_ledger_warnings(ledger)
     try:
-        build_site(wiki, settings, strict=strict)
+        report = build_site(wiki, settings, strict=strict, evidence=evidence)
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
         print_problems(failure.errors, [])
         raise typer.Exit(EXIT_CONTENT) from None
+    except SiteBuildError as failure:
+        error_console.print(Text(str(failure), style="bold red"))
+        error_console.print(Text("the previous site was left as it was", style="dim"))
+        raise typer.Exit(EXIT_CONTENT) from None
+    for warning in report.warnings:
+        console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
     elapsed = time.perf_counter() - started
-    console.print(Text(f"site built in {display_path(settings.out)} ({elapsed:.2f} s)"))
+    console.print(
+        Text(
+            f"site built in {display_path(settings.out)} ({elapsed:.2f} s: "
+            f"{report.pages_written} pages written, {report.pages_unchanged} unchanged)"
+        )
+    )
+
+
+# --- evidence: verify, status, impact, review -------------------------------------------
+
+
+@app.command()
+def verify(
+    target: Annotated[
+        str | None, typer.Argument(metavar="[claim|page]", help="What to verify: claim or page.")
+    ] = None,
+    target_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Its id.")] = None,
+    all_claims: Annotated[
+        bool, typer.Option("--all", help="Every claim that has experiments.")
+    ] = False,
+    stale: Annotated[
+        bool, typer.Option("--stale", help="Only claims whose runs are missing or out of date.")
+    ] = False,
+    seeds: Annotated[
+        str | None,
+        typer.Option(metavar="SEEDS", help="Seeds to run instead of each link's: 0-4 or 0,3,7."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rerun even when cached.")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Runs in parallel (processes).")] = 1,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Exit 1 when a claim is not (fully) reproduced or a thesis went stale."
+        ),
+    ] = False,
+    root: RootOption = None,
+) -> None:
+    """Rerun a claim's experiments, record the runs, re-score, flag the theses it moves.
+
+    Examples: `wiki verify claim lewm-stable`, `wiki verify page jepa`,
+    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`.
+    """
+    settings = settings_or_exit(root=root)
+    seed_list = parse_seeds_or_exit(seeds)
+    wiki = load_wiki_or_exit(settings, check_experiments=check_experiments)
+    ledger = Ledger(settings.ledger)
+    claim_ids = select_claims(wiki, ledger, target, target_id, all_claims, stale)
+    if not claim_ids:
+        console.print(Text("nothing to verify: every selected claim is up to date", style="green"))
+        return
+
+    from wiki.executor import LocalExecutor
+    from wiki.progress import RunProgress
+    from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
+    from wiki.verify import verify_claims
+
+    with RunProgress(console) as progress:
+        try:
+            result = verify_claims(
+                wiki,
+                claim_ids,
+                ledger,
+                LocalExecutor(jobs),
+                seeds=seed_list,
+                force=force,
+                on_plan=progress.start_plan,
+                on_outcome=progress.finish_run,
+                on_start=progress.start_run,
+            )
+        except KeyboardInterrupt:
+            progress.stop()
+            error_console.print(
+                Text("interrupted: every finished run is in the ledger", style="yellow")
+            )
+            raise typer.Exit(130) from None
+    print_ledger_warnings(ledger)
+    print_verify_result(console, wiki, result)
+    if result.failures:
+        raise typer.Exit(EXIT_CONTENT)
+    if check_only:
+        failing = [c for c in claim_ids if result.after.claims[c].verdict in FAILING_VERDICTS]
+        if failing or newly_stale(result.before, result.after):
+            raise typer.Exit(EXIT_CONTENT)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Every claim with literature grade, effective grade, verdict, last run; stale theses."""
+    settings = settings_or_exit(root=root)
+    wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=as_json)
+    from wiki.report import print_stale_theses, status_json, status_table
+    from wiki.score import score_wiki
+
+    ledger = Ledger(settings.ledger)
+    scores = score_wiki(wiki, ledger.records())
+    if as_json:
+        typer.echo(json.dumps(status_json(wiki, scores), indent=2))
+        return
+    print_ledger_warnings(ledger)
+    console.print(status_table(wiki, scores))
+    print_stale_theses(console, scores)
+    unreviewed = [t for t, s in scores.theses.items() if s.unreviewed]
+    if unreviewed:
+        console.print(Text(f"never reviewed: {', '.join(unreviewed)}", style="dim"))
+
+
+@app.command()
+def impact(
+    node_id: Annotated[str, typer.Argument(metavar="ID", help="A page or claim id.")],
+    root: RootOption = None,
+) -> None:
+    """Everything that depends on a page or claim, transitively, as a tree."""
+    settings = settings_or_exit(root=root)
+    wiki = load_wiki_or_exit(settings, quiet=True)
+    known_id_or_exit(wiki, node_id, known=[*wiki.pages, *wiki.claims])
+    from wiki.report import impact_tree
+
+    console.print(impact_tree(wiki, node_id))
+
+
+@app.command()
+def review(
+    kind: Annotated[str, typer.Argument(metavar="thesis", help="Only theses are reviewed.")],
+    thesis_id: Annotated[str, typer.Argument(metavar="ID", help="The thesis id.")],
+    root: RootOption = None,
+) -> None:
+    """Record that a thesis was re-read against today's evidence (clears its staleness)."""
+    if kind != "thesis":
+        fail_usage(f"only theses are reviewed: `wiki review thesis ID` (got {kind!r})")
+    settings = settings_or_exit(root=root)
+    wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=True)
+    theses = [page.id for page in wiki.by_kind("thesis")]
+    known_id_or_exit(wiki, thesis_id, known=theses)
+    from wiki.review import write_review
+    from wiki.score import current_fingerprints, score_wiki
+
+    scores = score_wiki(wiki, Ledger(settings.ledger).records())
+    status_before = scores.theses[thesis_id]
+    fingerprints = current_fingerprints(wiki, scores, thesis_id)
+    page = wiki.pages[thesis_id]
+    write_review(page.path, fingerprints, dt.date.today())
+    was = (
+        "stale" if status_before.stale else "unreviewed" if status_before.unreviewed else "current"
+    )
+    console.print(
+        Text(
+            f"reviewed {thesis_id} ({was} before): recorded {len(fingerprints)} fingerprints "
+            f"in {display_path(page.path)}"
+        )
+    )
 
 
 @app.command("schema")
@@ -96,10 +262,11 @@ def load_wiki_or_exit(
     settings: Settings,
     strict: bool = False,
     check_experiments: Callable[[Wiki], list[ContentError]] | None = None,
+    quiet: bool = False,
 ) -> Wiki:
     """Load the wiki, print its errors, warnings and a summary; exit 1 on content errors.
 
-    With `strict`, warnings count as errors.
+    With `strict`, warnings count as errors. `quiet` prints only errors (no summary).
     """
     started = time.perf_counter()
     errors: list[ContentError] = []
@@ -111,11 +278,74 @@ def load_wiki_or_exit(
     warnings = wiki.warnings if isinstance(wiki, Wiki) else []
     if strict:
         errors, warnings = sorted([*errors, *warnings], key=ContentError.sort_key), []
-    print_problems(errors, warnings)
-    print_summary(wiki if isinstance(wiki, Wiki) else None, errors, warnings, elapsed)
+    if quiet:
+        print_problems(errors, [])
+    else:
+        print_problems(errors, warnings)
+        print_summary(wiki if isinstance(wiki, Wiki) else None, errors, warnings, elapsed)
     if errors:
         raise typer.Exit(EXIT_CONTENT)
     return wiki
+
+
+def parse_seeds_or_exit(text: str | None) -> list[int] | None:
+    """`--seeds` as a sorted list, or a usage error naming the accepted forms."""
+    if text is None:
+        return None
+    from wiki.verify import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as error:
+        fail_usage(f"--seeds {text!r}: {error} (use a range 0-4, a list 0,3,7, or both)")
+
+
+def known_id_or_exit(wiki: Wiki, node_id: str, known: list[str]) -> None:
+    """A usage error with a did-you-mean hint when `node_id` is not among `known`."""
+    if node_id in known:
+        return
+    hint = did_you_mean(node_id, known)
+    fail_usage(f"unknown id {node_id!r}" + (f"; {hint}" if hint else ""))
+
+
+def select_claims(
+    wiki: Wiki,
+    ledger: Ledger,
+    target: str | None,
+    target_id: str | None,
+    all_claims: bool,
+    stale: bool,
+) -> list[str]:
+    """The claims `wiki verify` works on, from `claim ID`, `page ID`, `--all` or `--stale`."""
+    testable = [cid for cid, entry in wiki.claims.items() if entry.claim.experiments]
+    if sum([target is not None, all_claims, stale]) != 1:
+        fail_usage("say what to verify: `claim ID`, `page ID`, `--all` or `--stale`")
+    if all_claims:
+        return testable
+    if stale:
+        from wiki.score import score_wiki
+
+        scores = score_wiki(wiki, ledger.records())
+        return [
+            claim_id
+            for claim_id in testable
+            if any(link.missing_seeds for link in scores.claims[claim_id].links)
+        ]
+    if target not in ("claim", "page") or target_id is None:
+        fail_usage(f"`wiki verify claim ID` or `wiki verify page ID` (got {target!r})")
+    if target == "claim":
+        known_id_or_exit(wiki, target_id, list(wiki.claims))
+        if target_id not in testable:
+            fail_usage(f"claim {target_id!r} has no experiments: it is untestable here")
+        return [target_id]
+    known_id_or_exit(wiki, target_id, [page.id for page in wiki.by_kind("concept")])
+    return [cid for cid in wiki.claim_ids_of(target_id) if cid in testable]
+
+
+def print_ledger_warnings(ledger: Ledger) -> None:
+    """Torn or corrupt ledger lines: reported (they were skipped), never taken for data."""
+    for warning in ledger.warnings:
+        error_console.print(Text(f"warning: {warning.format()}", style="yellow"))
 
 
 def print_problems(errors: list[ContentError], warnings: list[ContentError]) -> None:

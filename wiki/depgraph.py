@@ -20,6 +20,14 @@ COLUMN_TITLES = {"thesis": "Theses", "claim": "Claims", "concept": "Concepts", "
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A note under a node's label (e.g. a claim's grade and verdict, a stale thesis)."""
+
+    text: str
+    alert: bool = False  # drawn in red: a moved grade, a stale thesis
+
+
+@dataclass(frozen=True)
 class KindStyle:
     shape: str  # diamond | circle | square | triangle
     fill: str
@@ -88,9 +96,11 @@ def draw_svg(
     graph: nx.DiGraph,
     href: Callable[[str], str],
     label: Callable[[str], str],
+    mark: Callable[[str], Mark | None] = lambda node: None,
 ) -> str:
     """SVG of `graph` (nodes need a `kind` attribute): one column per kind, nodes linking to
-    `href(node)`, titled `label(node)`; a legend explains shapes, colours and edge styles."""
+    `href(node)`, titled `label(node)`, with `mark(node)` in small print under the label;
+    a legend explains shapes, colours and edge styles."""
     if graph.number_of_nodes() == 0:
         return ""
     columns = _ordered_columns(graph)
@@ -109,7 +119,10 @@ def draw_svg(
         *(_edge(graph, u, v, positions, label) for u, v in sorted(graph.edges)),
         "</g>",
         '<g class="nodes">',
-        *(_node(node, graph.nodes[node]["kind"], positions[node], href, label) for node in graph),
+        *(
+            _node(node, graph.nodes[node]["kind"], positions[node], href, label, mark(node))
+            for node in graph
+        ),
         "</g>",
         "</svg>",
     ]
@@ -280,16 +293,25 @@ def _node(
     position: tuple[float, float],
     href: Callable[[str], str],
     label: Callable[[str], str],
+    mark: Mark | None = None,
 ) -> str:
     x, y = position
     full_label = label(node)
     shown = _shown_label(full_label)
+    title = f"{full_label} ({kind}{', ' + mark.text if mark else ''})"
+    note = ""
+    if mark is not None:
+        colour = "#c0392b" if mark.alert else "#666"
+        note = (
+            f'<text class="mark" x="{x + NODE_RADIUS + 5:.1f}" y="{y + 14:.1f}" font-size="9"'
+            f' fill="{colour}">{html.escape(mark.text)}</text>'
+        )
     return (
         f'<a href="{html.escape(href(node))}">'
-        f"<title>{html.escape(f'{full_label} ({kind})')}</title>"
+        f"<title>{html.escape(title)}</title>"
         f"{_shape(KIND_STYLES[kind], x, y)}"
         f'<text x="{x + NODE_RADIUS + 5:.1f}" y="{y + 4:.1f}">{html.escape(shown)}</text>'
-        "</a>"
+        f"{note}</a>"
     )
 
 

@@ -10,6 +10,8 @@ Layout of the tree:
     concepts.md entities.md sources.md theses.md   one index page per kind
     claims.md                     every claim with its page, grade and sources
     graph.md                      the thesis-dependency graph (inline SVG)
+    runs.md                       every recorded run (the ledger), anchors run-<key>
+    plots/<name>.svg              plots of recorded runs (only with evidence)
     concepts/<id>.md entities/<id>.md sources/<id>.md theses/<id>.md
 """
 
@@ -44,6 +46,7 @@ KIND_TITLES = {"concept": "Concepts", "entity": "Entities", "source": "Sources",
 HOME_PAGE = "index.md"
 CLAIMS_PAGE = "claims.md"
 GRAPH_PAGE = "graph.md"
+RUNS_PAGE = "runs.md"
 INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
 # mkdocs builds with use_directory_urls: false, so page.md becomes page.html (see wiki.site).
 HTML_SUFFIX = ".html"
@@ -83,7 +86,8 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     for kind in PAGE_KINDS:
         render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
     render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
-    render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki))
+    render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki, evidence))
+    render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
         render(
@@ -91,7 +95,20 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
             f"{page.kind}.md.j2",
             **_page_context(wiki, page, benchmarks_by_source, claims_citing),
         )
+    if evidence is not None:
+        pages.update(evidence.files)  # plots of recorded runs
     return pages
+
+
+def _runs_context(evidence: Any) -> dict[str, Any]:
+    if evidence is None:
+        return {"runs_by_experiment": {}, "code_fingerprint": ""}
+    from wiki.evidence import records_by_experiment
+
+    return {
+        "runs_by_experiment": records_by_experiment(evidence.records),
+        "code_fingerprint": evidence.scores.code_fingerprint,
+    }
 
 
 def template_environment() -> jinja2.Environment:
@@ -190,9 +207,15 @@ class PageLinks:
         """A Markdown prose field inside a table cell."""
         return prose_inline(text, self.resolve, table=True)
 
+    def relative(self, tree_path: str) -> str:
+        """A path of the tree ('plots/a.svg') relative to this page."""
+        return _relative_path(tree_path, posixpath.dirname(self.from_path))
+
     def functions(self) -> dict[str, Any]:
         return {
             "path": self.from_path,
+            "relative": self.relative,
+            "runs_url": self.relative(RUNS_PAGE),
             "url": self.url,
             "label": self.label,
             "link": self.link,
@@ -304,11 +327,31 @@ def _claims_by_page(wiki: Wiki) -> list[tuple[LoadedPage, list[Any]]]:
     ]
 
 
-def _graph_svg(wiki: Wiki) -> str:
-    """The thesis-dependency graph as inline SVG, node links relative to graph.md."""
+def _graph_svg(wiki: Wiki, evidence: Any) -> str:
+    """The thesis-dependency graph as inline SVG, node links relative to graph.md; with
+    evidence, stale theses and claims' effective grades and verdicts are marked."""
     links = PageLinks(wiki, GRAPH_PAGE)
     graph = depgraph.thesis_dependency_graph(wiki.graph.digraph)
-    return depgraph.draw_svg(graph, href=lambda node: _as_html(links.url(node)), label=links.label)
+    return depgraph.draw_svg(
+        graph,
+        href=lambda node: _as_html(links.url(node)),
+        label=links.label,
+        mark=lambda node: _graph_mark(wiki, evidence, node),
+    )
+
+
+def _graph_mark(wiki: Wiki, evidence: Any, node: str) -> depgraph.Mark | None:
+    if evidence is None:
+        return None
+    if node in wiki.claims:
+        score = evidence.claim(node)
+        grade = score.effective_grade.value
+        moved = score.effective_grade is not score.literature_grade
+        text = f"{score.literature_grade.value}→{grade}" if moved else grade
+        return depgraph.Mark(f"{text}, {score.verdict.value}", alert=moved)
+    if node in evidence.scores.theses and evidence.thesis(node).stale:
+        return depgraph.Mark("STALE", alert=True)
+    return None
 
 
 def _as_html(markdown_url: str) -> str:

@@ -320,6 +320,7 @@ def score_link(
             verdict=Verdict.not_run, seeds=seeds, config=None, run_keys={}, runs=[],
             results={}, problem=problem,
         )  # fmt: skip
+
     def key_of(seed: int) -> str:
         return run_key(link.experiment, config, seed, code_fingerprint, torch_version)
 

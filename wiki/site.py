@@ -39,6 +39,7 @@ from wiki.render import (
     HOME_PAGE,
     INDEX_PAGES,
     KIND_TITLES,
+    RUNS_PAGE,
     TEMPLATE_DIR,
     page_path,
     render_pages,
@@ -170,6 +171,7 @@ def mkdocs_config(title: str) -> dict[str, Any]:
         *({KIND_TITLES[kind]: path} for kind, path in INDEX_PAGES.items()),
         {"Claims": CLAIMS_PAGE},
         {"Graph": GRAPH_PAGE},
+        {"Runs": RUNS_PAGE},
     ]
     return {
         "site_name": html.escape(title),  # the theme writes it into HTML unescaped

@@ -1,0 +1,105 @@
+"""Where experiment runs execute: a small interface so scoring never cares.
+
+`LocalExecutor` runs in this process (one job) or in a process pool (`--jobs N`).
+A distributed engine only has to implement `Executor.run_all`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One experiment, one resolved config, one seed."""
+
+    key: str
+    experiment: str
+    config: dict[str, Any]
+    seed: int
+
+
+@dataclass
+class RunOutcome:
+    job: RunJob
+    metrics: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    threads: int = 0
+    error: str | None = None  # set when the experiment raised; nothing is recorded then
+
+
+StartCallback = Callable[[RunJob], None]
+
+
+def _ignore(job: RunJob) -> None:
+    return None
+
+
+class Executor(Protocol):
+    def run_all(
+        self, jobs: list[RunJob], on_start: StartCallback = _ignore
+    ) -> Iterator[RunOutcome]:
+        """Run every job, calling `on_start` as each begins, yielding outcomes as they finish."""
+        ...
+
+
+def execute(job: RunJob, threads: int) -> RunOutcome:
+    """Run one job here and now; an experiment's exception becomes an outcome's error."""
+    from jepa_ref.experiments import run_experiment
+    from jepa_ref.runtime import configure_torch
+
+    configure_torch(threads=threads)
+    start = time.perf_counter()
+    try:
+        result = run_experiment(job.experiment, job.config, job.seed)
+    except Exception:  # an experiment bug must not lose the other runs
+        return RunOutcome(job, error=traceback.format_exc(limit=5), threads=threads)
+    seconds = time.perf_counter() - start
+    return RunOutcome(job, result.metrics, result.curves, seconds, threads)
+
+
+def _threads_per_job(jobs: int) -> int:
+    return max(1, (os.cpu_count() or 2) // jobs)
+
+
+@dataclass
+class LocalExecutor:
+    """Runs jobs in this process (jobs=1) or a pool of `jobs` processes sharing the cores."""
+
+    jobs: int = 1
+
+    def run_all(
+        self, jobs: list[RunJob], on_start: StartCallback = _ignore
+    ) -> Iterator[RunOutcome]:
+        threads = _threads_per_job(self.jobs)
+        if self.jobs <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                on_start(job)
+                yield execute(job, threads)
+            return
+        yield from _pool_outcomes(jobs, self.jobs, threads, on_start)
+
+
+def _pool_outcomes(
+    jobs: Iterable[RunJob], workers: int, threads: int, on_start: StartCallback
+) -> Iterator[RunOutcome]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: set[Future[RunOutcome]] = set()
+        for job in jobs:  # queued jobs are shown as started: the pool does not say when
+            on_start(job)
+            pending.add(pool.submit(execute, job, threads))
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:  # Ctrl-C or an early stop: do not start what is still queued
+            for future in pending:
+                future.cancel()

@@ -1,0 +1,159 @@
+"""`wiki verify`: run what a claim's experiments are missing, record the runs, re-score.
+
+Reads top to bottom: plan the runs (ledger lookup by run key), execute the missing
+ones through an executor, append each record as it finishes (so Ctrl-C keeps every
+finished run), then score before and after to report what moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jepa_ref.experiments import EXPERIMENTS, Experiment
+from wiki.corpus import Wiki
+from wiki.executor import Executor, RunJob, RunOutcome
+from wiki.ledger import Ledger, RunRecord, build_record
+from wiki.score import PlannedRun, WikiScores, planned_runs, score_wiki
+
+Registry = Mapping[str, Experiment]
+
+
+@dataclass(frozen=True)
+class PlannedClaimRun:
+    """A run one claim's experiment link needs, and whether the ledger already holds it."""
+
+    claim_id: str
+    link_index: int
+    run: PlannedRun
+    expect: Mapping[str, str]
+    cached: RunRecord | None
+
+
+@dataclass
+class VerifyPlan:
+    claim_ids: list[str]
+    runs: list[PlannedClaimRun]
+
+    @property
+    def jobs(self) -> list[RunJob]:
+        """Runs to execute: each missing key once, even when several claims share it."""
+        unique: dict[str, RunJob] = {}
+        for planned in self.runs:
+            if planned.cached is None and planned.run.key not in unique:
+                run = planned.run
+                unique[run.key] = RunJob(run.key, run.experiment, run.config, run.seed)
+        return list(unique.values())
+
+
+@dataclass
+class VerifyResult:
+    plan: VerifyPlan
+    before: WikiScores
+    after: WikiScores
+    fresh: dict[str, RunRecord] = field(default_factory=dict)  # key -> record made now
+    failures: list[RunOutcome] = field(default_factory=list)  # runs whose experiment raised
+
+
+def plan_verification(
+    wiki: Wiki,
+    claim_ids: Iterable[str],
+    records: Iterable[RunRecord],
+    seeds: list[int] | None = None,
+    force: bool = False,
+    registry: Registry = EXPERIMENTS,
+) -> VerifyPlan:
+    """Every run the claims' links ask for (`seeds` overrides each link's own), cached or not."""
+    by_key = {record.key: record for record in records if record.status == "ok"}
+    claim_ids = list(claim_ids)
+    runs = []
+    for claim_id in claim_ids:
+        claim = wiki.claims[claim_id].claim
+        for index, link in enumerate(claim.experiments):
+            if seeds is not None:
+                link = link.model_copy(update={"seeds": seeds})
+            for run in planned_runs(link, registry):
+                cached = None if force else by_key.get(run.key)
+                runs.append(PlannedClaimRun(claim_id, index, run, dict(link.expect), cached))
+    return VerifyPlan(claim_ids, runs)
+
+
+def execute_plan(
+    plan: VerifyPlan,
+    executor: Executor,
+    ledger: Ledger,
+    on_outcome: Callable[[RunOutcome, RunRecord | None], None] = lambda outcome, record: None,
+    on_start: Callable[[RunJob], None] = lambda job: None,
+) -> tuple[dict[str, RunRecord], list[RunOutcome]]:
+    """Execute the plan's jobs; append each finished run to the ledger at once."""
+    requester = {p.run.key: p for p in plan.runs}  # for the record's informational claim/expect
+    fresh: dict[str, RunRecord] = {}
+    failures: list[RunOutcome] = []
+    for outcome in executor.run_all(plan.jobs, on_start):
+        if outcome.error is not None:
+            failures.append(outcome)
+            on_outcome(outcome, None)
+            continue
+        planned = requester[outcome.job.key]
+        record = build_record(
+            experiment=outcome.job.experiment,
+            config=outcome.job.config,
+            seed=outcome.job.seed,
+            metrics=outcome.metrics,
+            curves=outcome.curves,
+            seconds=outcome.seconds,
+            expect=planned.expect,
+            claim=planned.claim_id,
+            threads=outcome.threads,
+        )
+        ledger.append(record)
+        fresh[record.key] = record
+        on_outcome(outcome, record)
+    return fresh, failures
+
+
+def verify_claims(
+    wiki: Wiki,
+    claim_ids: Iterable[str],
+    ledger: Ledger,
+    executor: Executor,
+    seeds: list[int] | None = None,
+    force: bool = False,
+    on_plan: Callable[[VerifyPlan], None] = lambda plan: None,
+    on_outcome: Callable[[RunOutcome, RunRecord | None], None] = lambda outcome, record: None,
+    on_start: Callable[[RunJob], None] = lambda job: None,
+) -> VerifyResult:
+    """Plan, execute what is missing, and score the wiki before and after."""
+    records_before = ledger.records()
+    plan = plan_verification(wiki, claim_ids, records_before, seeds, force)
+    on_plan(plan)
+    before = score_wiki(wiki, records_before)
+    fresh, failures = execute_plan(plan, executor, ledger, on_outcome, on_start)
+    after = score_wiki(wiki, ledger.records())
+    return VerifyResult(plan, before, after, fresh, failures)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """`0-4` -> [0..4], `0,3,7` -> [0, 3, 7], mixed `0-2,10` too. Raises ValueError."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            raise ValueError(f"empty seed in {text!r}")
+        low, dash, high = part.partition("-")
+        if dash:
+            start, stop = int(low), int(high)
+            if stop < start:
+                raise ValueError(f"seed range {part!r} runs backwards")
+            seeds.extend(range(start, stop + 1))
+        else:
+            seeds.append(int(part))
+    if any(seed < 0 for seed in seeds):
+        raise ValueError("seeds are non-negative integers")
+    return sorted(set(seeds))
+
+
+def describe(value: Any) -> str:
+    """A metric value for tables: 4 significant digits, or 'missing'."""
+    return "missing" if value is None else f"{value:.4g}"
