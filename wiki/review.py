@@ -21,6 +21,7 @@ def write_review(path: Path, fingerprints: dict[str, str], date: dt.date) -> Non
     yaml = YAML()  # round-trip mode: comments and layout are kept
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap the author's long lines
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the format's style: "  - claim: ..."
     document = yaml.load(path.read_text(encoding="utf-8"))
     reviewed = CommentedMap()
     reviewed["date"] = date

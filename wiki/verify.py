@@ -123,14 +123,15 @@ def verify_claims(
     on_plan: Callable[[VerifyPlan], None] = lambda plan: None,
     on_outcome: Callable[[RunOutcome, RunRecord | None], None] = lambda outcome, record: None,
     on_start: Callable[[RunJob], None] = lambda job: None,
+    registry: Registry = EXPERIMENTS,
 ) -> VerifyResult:
     """Plan, execute what is missing, and score the wiki before and after."""
     records_before = ledger.records()
-    plan = plan_verification(wiki, claim_ids, records_before, seeds, force)
+    plan = plan_verification(wiki, claim_ids, records_before, seeds, force, registry)
     on_plan(plan)
-    before = score_wiki(wiki, records_before)
+    before = score_wiki(wiki, records_before, registry)
     fresh, failures = execute_plan(plan, executor, ledger, on_outcome, on_start)
-    after = score_wiki(wiki, ledger.records())
+    after = score_wiki(wiki, ledger.records(), registry)
     return VerifyResult(plan, before, after, fresh, failures)
 
 

@@ -1,0 +1,150 @@
+"""wiki verify with a fake registry and executor: caching, force, seeds, failures."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_registry import FAKE_REGISTRY
+
+from wiki.corpus import load_wiki
+from wiki.executor import RunJob, RunOutcome
+from wiki.ledger import Ledger
+from wiki.score import Verdict
+from wiki.verify import parse_seeds, verify_claims
+
+CONCEPT = """\
+kind: concept
+title: Topic
+status: emerging
+summary: s
+claims:
+  - id: stable
+    statement: Training is stable.
+    evidence: {grade: moderate, sources: [paper]}
+    experiments:
+      - experiment: toy
+        params: {steps: 50}
+        seeds: 3
+        expect: {probe_r2: "> 0.9"}
+  - id: also-stable
+    statement: The same run supports this too.
+    evidence: {grade: weak, sources: [paper]}
+    experiments:
+      - experiment: toy
+        scope: indirect
+        params: {steps: 50}
+        seeds: 2
+        expect: {probe_r2: "> 0.9"}
+"""
+PAPER = "kind: source\ntitle: Paper\nyear: 2025\n"
+
+
+class FakeExecutor:
+    """Runs the fake registry's experiments in-process; can fail or be interrupted on cue."""
+
+    def __init__(self, fail_seed: int | None = None, interrupt_after: int | None = None):
+        self.fail_seed = fail_seed
+        self.interrupt_after = interrupt_after
+        self.started: list[RunJob] = []
+
+    def run_all(self, jobs: list[RunJob], on_start=lambda job: None) -> Iterator[RunOutcome]:
+        for count, job in enumerate(jobs):
+            if self.interrupt_after is not None and count == self.interrupt_after:
+                raise KeyboardInterrupt
+            on_start(job)
+            self.started.append(job)
+            if job.seed == self.fail_seed:
+                yield RunOutcome(job, error="RuntimeError: boom")
+                continue
+            experiment = FAKE_REGISTRY[job.experiment]
+            result = experiment.load_runner()(experiment.config(**job.config), job.seed)
+            yield RunOutcome(job, result.metrics, result.curves, seconds=0.01, threads=1)
+
+
+@pytest.fixture
+def wiki(write_pages):
+    return load_wiki(write_pages({"topic.yaml": CONCEPT, "paper.yaml": PAPER}))
+
+
+def verify(wiki, ledger, executor=None, claims=("stable",), **options):
+    return verify_claims(
+        wiki, claims, ledger, executor or FakeExecutor(), registry=FAKE_REGISTRY, **options
+    )
+
+
+def test_first_verify_runs_every_seed_and_records_it(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    result = verify(wiki, ledger)
+    assert [job.seed for job in result.plan.jobs] == [0, 1, 2]
+    assert len(ledger.records()) == 3 and len(result.fresh) == 3
+    assert result.before.claims["stable"].verdict is Verdict.not_run
+    assert result.after.claims["stable"].verdict is Verdict.reproduced
+    assert result.after.claims["stable"].effective_grade.value == "strong"
+
+
+def test_second_verify_reuses_every_run_by_key(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    verify(wiki, ledger)
+    executor = FakeExecutor()
+    result = verify(wiki, ledger, executor)
+    assert executor.started == [] and result.fresh == {}
+    assert all(planned.cached is not None for planned in result.plan.runs)
+    assert len(ledger.records()) == 3
+
+
+def test_force_reruns_and_appends_without_editing_old_records(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    verify(wiki, ledger)
+    first_lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    verify(wiki, ledger, force=True)
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and lines[:3] == first_lines
+
+
+def test_seeds_option_runs_new_seeds_and_they_count(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    verify(wiki, ledger)
+    result = verify(wiki, ledger, seeds=[1000, 1001, 1002])
+    assert [job.seed for job in result.plan.jobs] == [1000, 1001, 1002]
+    assert result.after.claims["stable"].links[0].seeds == [0, 1, 2, 1000, 1001, 1002]
+
+
+def test_a_run_shared_by_two_claims_executes_once(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    result = verify(wiki, ledger, claims=("stable", "also-stable"))
+    assert len(result.plan.runs) == 5 and len(result.plan.jobs) == 3
+    assert result.after.claims["also-stable"].verdict is Verdict.reproduced
+    assert result.after.claims["also-stable"].effective_grade.value == "weak"  # indirect
+
+
+def test_a_failing_run_is_reported_and_not_recorded(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    result = verify(wiki, ledger, FakeExecutor(fail_seed=1))
+    assert [outcome.job.seed for outcome in result.failures] == [1]
+    assert sorted(record.seed for record in ledger.records()) == [0, 2]
+    assert result.after.claims["stable"].verdict is Verdict.partial
+
+
+def test_interrupt_keeps_every_finished_run(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    with pytest.raises(KeyboardInterrupt):
+        verify(wiki, ledger, FakeExecutor(interrupt_after=2))
+    assert [record.seed for record in ledger.records()] == [0, 1]
+    assert ledger.warnings == []
+    result = verify(wiki, ledger)  # picks up where it stopped
+    assert [job.seed for job in result.plan.jobs] == [2]
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"),
+    [("0-4", [0, 1, 2, 3, 4]), ("0,3,7", [0, 3, 7]), ("1000-1002", [1000, 1001, 1002]),
+     ("0-1,5", [0, 1, 5]), ("3", [3])],
+)  # fmt: skip
+def test_seed_specs(text: str, seeds: list[int]) -> None:
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["", "a", "4-2", "1,,2", "-1"])
+def test_bad_seed_specs_are_rejected(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_seeds(text)
