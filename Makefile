@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup site test check lint format bench bench-ref bench-wiki clean
+.PHONY: setup site test check lint format bench bench-ref bench-wiki bench-verify bench-losses clean
 
 setup: $(STAMP)
 
@@ -40,13 +40,20 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 
-bench: bench-ref bench-wiki
+# Speed and memory are measured here, not in tests; each writes benchmarks/<name>.md.
+bench: bench-losses bench-wiki bench-verify bench-ref
 
 bench-ref: setup
 	$(BIN)/python benchmarks/bench_ref.py
 
 bench-wiki: setup
 	$(BIN)/python benchmarks/bench_wiki.py
+
+bench-verify: setup
+	$(BIN)/python benchmarks/bench_verify.py
+
+bench-losses: setup
+	$(BIN)/python benchmarks/bench_losses.py
 
 clean:
 	rm -rf site .wiki-build .pytest_cache

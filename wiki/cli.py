@@ -39,11 +39,17 @@ error_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", metavar="DIR", help="Content folder (default: [tool.wiki] root)."),
+    typer.Option(
+        "--root", metavar="DIR", help="Content folder (default: tool.wiki.root in pyproject.toml)."
+    ),
 ]
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", metavar="DIR", help="Site output folder (default: [tool.wiki] out)."),
+    typer.Option(
+        "--out",
+        metavar="DIR",
+        help="Site output folder (default: tool.wiki.out in pyproject.toml).",
+    ),
 ]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Treat warnings as errors (exit 1 on any).")
@@ -95,9 +101,9 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
 @app.command()
 def verify(
     target: Annotated[
-        str | None, typer.Argument(metavar="[claim|page]", help="What to verify: claim or page.")
+        str | None, typer.Argument(metavar="claim|page", help="What to verify: claim or page.")
     ] = None,
-    target_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Its id.")] = None,
+    target_id: Annotated[str | None, typer.Argument(metavar="ID", help="Its id.")] = None,
     all_claims: Annotated[
         bool, typer.Option("--all", help="Every claim that has experiments.")
     ] = False,
