@@ -38,7 +38,7 @@ def test_accepts_operator_then_number(text, op, threshold):
         (">> 1", "unknown operator"),
         (">=", "missing the number after '>='"),
         (">= abc", "'abc' is not a number"),
-        (">= 0.5 and < 1", "unexpected 'and < 1' after the number"),
+        (">= 0.5 or < 1", "unexpected 'or < 1' after the number"),
         (">= nan", "'nan' is not a number"),
         ("__import__('os')", "does not start with a comparison operator"),
     ],
@@ -82,3 +82,17 @@ def test_evaluate_marks_each_expectation_and_missing_metrics():
         ("b", 1.0, False),
         ("c", None, False),
     ]
+
+
+def test_comparisons_joined_by_and_must_all_hold() -> None:
+    window = parse_expectation(">= 0.5 and <= 1.5")
+    assert window.thresholds == [0.5, 1.5]
+    assert window.holds(1.0) and not window.holds(0.4) and not window.holds(1.6)
+    assert str(window) == ">= 0.5 and <= 1.5"
+    assert parse_expectation(str(window)) == window
+
+
+@pytest.mark.parametrize("text", [">= 0.5 and", ">= 0.5 and 1.5", "and <= 1"])
+def test_a_broken_part_of_an_and_is_rejected(text: str) -> None:
+    with pytest.raises(ExpectationSyntaxError):
+        parse_expectation(text)

@@ -1,9 +1,10 @@
-"""The `expect` grammar: one comparison of a metric against a number, never eval.
+"""The `expect` grammar: comparisons of a metric against numbers, never eval.
 
 A claim's experiment link says what must hold on every seed, e.g.
-`min_emb_std: ">= 0.5"`. The accepted form is an operator (`>=`, `>`, `<=`,
-`<`, `==`, `!=`) followed by a decimal or scientific literal (`0.5`, `-3`,
-`1e-2`, `2.5E+3`), whitespace allowed around both.
+`min_emb_std: ">= 0.5"`. A comparison is an operator (`>=`, `>`, `<=`, `<`,
+`==`, `!=`) followed by a decimal or scientific literal (`0.5`, `-3`, `1e-2`,
+`2.5E+3`), whitespace allowed around both. Several comparisons joined by `and`
+must all hold, for a range: `">= 0.5 and <= 1.5"`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
-ACCEPTED_FORMS = "an operator (>=, >, <=, <, ==, !=) then a number, e.g. '>= 0.5' or '< 1e-2'"
+ACCEPTED_FORMS = (
+    "an operator (>=, >, <=, <, ==, !=) then a number, e.g. '>= 0.5' or '< 1e-2',"
+    " or several joined by 'and', e.g. '>= 0.5 and <= 1.5'"
+)
+_AND = re.compile(r"\s+and\s+")
 
 # Two-character operators first, so '>=' is not read as '>' followed by '=0.5'.
 _OPERATOR = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*")
@@ -38,23 +43,37 @@ class ExpectationSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class Expectation:
-    """A parsed comparison: `holds(value)` is `value <op> threshold`."""
+    """A parsed comparison: `holds(value)` is `value <op> threshold`, and every `also` holds."""
 
     op: str
     threshold: float
+    also: tuple[Expectation, ...] = ()  # further comparisons joined by 'and'
 
     def holds(self, value: float | None) -> bool:
-        """Whether a metric value satisfies the comparison; a missing or NaN value never does."""
+        """Whether a metric value satisfies every comparison; missing or NaN never does."""
         if value is None or math.isnan(value):
             return False
-        return COMPARISONS[self.op](value, self.threshold)
+        held = COMPARISONS[self.op](value, self.threshold)
+        return held and all(other.holds(value) for other in self.also)
+
+    @property
+    def thresholds(self) -> list[float]:
+        return [self.threshold, *(other.threshold for other in self.also)]
 
     def __str__(self) -> str:
         # repr() of a float is the shortest text that reads back as the same float.
-        return f"{self.op} {self.threshold!r}"
+        return " and ".join([f"{self.op} {self.threshold!r}", *map(str, self.also)])
 
 
 def parse_expectation(text: str) -> Expectation:
+    """Parse '<op> <number>' or several joined by 'and' ('>= 0.5 and <= 1.5')."""
+    if isinstance(text, str) and _AND.search(text.strip()):
+        first, *rest = (_parse_comparison(part) for part in _AND.split(text.strip()))
+        return Expectation(first.op, first.threshold, tuple(rest))
+    return _parse_comparison(text)
+
+
+def _parse_comparison(text: str) -> Expectation:
     """Parse '<operator> <number>' (e.g. '>= 0.5', '< 1e-2'); raise ExpectationSyntaxError."""
     if not isinstance(text, str):
         raise ExpectationSyntaxError(

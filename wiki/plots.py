@@ -127,8 +127,9 @@ def draw_expectations(runs: list[Any], expect: dict[str, str]) -> str:
         values = [run.metrics.get(metric, float("nan")) for run in runs]
         colours = ["#2e7d32" if expectation.holds(v) else "#c62828" for v in values]
         axis.scatter([str(s) for s in seeds], values, c=colours, zorder=3)
-        axis.axhline(expectation.threshold, linestyle="--", color="#555", linewidth=1)
-        if _spans_decades(values + [expectation.threshold]):
+        for threshold in expectation.thresholds:
+            axis.axhline(threshold, linestyle="--", color="#555", linewidth=1)
+        if _spans_decades(values + expectation.thresholds):
             axis.set_yscale("log")
         axis.set_title(f"{metric} {expect[metric]}")
         axis.set_xlabel("seed")
