@@ -13,12 +13,12 @@ from wiki.score import (
     RunIndex,
     Verdict,
     claim_verdict,
-    current_fingerprints,
     grade_history,
     planned_runs,
     score_claim,
     score_wiki,
 )
+from wiki.staleness import current_fingerprints
 
 GOOD = {"pure_std": 0.0, "sigreg_std": 0.9, "probe_r2": 0.99}
 LOW_STD = {"pure_std": 0.0, "sigreg_std": 0.2, "probe_r2": 0.99}

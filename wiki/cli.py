@@ -224,7 +224,8 @@ def review(
     theses = [page.id for page in wiki.by_kind("thesis")]
     known_id_or_exit(wiki, thesis_id, known=theses)
     from wiki.review import write_review
-    from wiki.score import current_fingerprints, score_wiki
+    from wiki.score import score_wiki
+    from wiki.staleness import current_fingerprints
 
     scores = score_wiki(wiki, Ledger(settings.ledger).records())
     status_before = scores.theses[thesis_id]
