@@ -112,7 +112,7 @@ def print_stale_theses(console: Console, scores: WikiScores, only: set[str] | No
         if status.stale and (only is None or thesis_id in only)
     }
     if not stale:
-        console.print(Text("no thesis went stale", style="green"))
+        console.print(Text("no stale thesis", style="green"))
         return
     console.print(Text(f"{len(stale)} stale {'thesis' if len(stale) == 1 else 'theses'}:"))
     for thesis_id, status in stale.items():
@@ -125,7 +125,7 @@ def status_table(wiki: Wiki, scores: WikiScores) -> Table:
     """Every claim: page, literature grade, effective grade, verdict, last run."""
     table = Table(title="claims", title_justify="left")
     for column in ("claim", "page", "literature", "effective", "verdict", "last run"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("claim", "verdict"), overflow="fold")
     for claim_id, score in scores.claims.items():
         effective = Text(score.effective_grade.value)
         if score.effective_grade != score.literature_grade:
