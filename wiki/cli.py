@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +35,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False, soft_wrap=True)
+# Piped output (CI logs, files) gets 120 columns instead of rich's 80, so tables stay readable.
+PIPED_WIDTH = None if sys.stdout.isatty() else 120
+console = Console(highlight=False, soft_wrap=True, width=PIPED_WIDTH)
 error_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 RootOption = Annotated[
