@@ -529,7 +529,6 @@ def test_scoring_with_default_versions_never_imports_torch():
     subprocess.run([sys.executable, "-c", script], check=True, cwd=root)
 
 
-
 def test_extra_seeds_run_beyond_the_declared_ones_count_in_the_verdict():
     records = [*_runs(GOOD, GOOD), fake_run("toy", LOW_STD, seed=7, claim="stable")]
     (link,) = _score(_claim("moderate", _link(seeds=2)), records).links

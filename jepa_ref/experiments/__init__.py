@@ -1,0 +1,114 @@
+"""The experiment registry: an explicit table from name to experiment.
+
+Metadata (names, descriptions, config models, metric names) imports without
+torch, so `wiki check` can validate a claim's `params` and `expect` keys
+cheaply. `run_experiment` imports the experiment's module only when called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from jepa_ref.experiments import configs
+
+
+class ExperimentResult(BaseModel):
+    """What every experiment returns: named scalar metrics and small curves."""
+
+    metrics: dict[str, float]
+    curves: dict[str, list[float]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    description: str
+    config: type[BaseModel]
+    metric_names: Callable[[Any], tuple[str, ...]]  # config instance -> metric names it yields
+    runner: str  # "module:function", imported only when the experiment runs
+
+    def load_runner(self) -> Callable[[Any, int], ExperimentResult]:
+        module_name, function_name = self.runner.split(":")
+        return getattr(importlib.import_module(module_name), function_name)
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    experiment.name: experiment
+    for experiment in (
+        Experiment(
+            name="collapse_prevention",
+            description="Pure prediction vs EMA, VICReg and SIGReg on the moving-dot world.",
+            config=configs.CollapsePreventionConfig,
+            metric_names=configs.collapse_prevention_metrics,
+            runner="jepa_ref.experiments.collapse_prevention:run",
+        ),
+        Experiment(
+            name="lewm_two_loss",
+            description="LeWM recipe: prediction + lambda * SIGReg, no EMA, over several lambdas.",
+            config=configs.LewmTwoLossConfig,
+            metric_names=configs.lewm_two_loss_metrics,
+            runner="jepa_ref.experiments.lewm_two_loss:run",
+        ),
+        Experiment(
+            name="distractor_invariance",
+            description="JEPA vs pixel autoencoder on a world with unpredictable distractors.",
+            config=configs.DistractorInvarianceConfig,
+            metric_names=configs.distractor_invariance_metrics,
+            runner="jepa_ref.experiments.distractor_invariance:run",
+        ),
+        Experiment(
+            name="latent_planning",
+            description="CEM planning to latent goals: SIGReg vs pure prediction vs random.",
+            config=configs.LatentPlanningConfig,
+            metric_names=configs.latent_planning_metrics,
+            runner="jepa_ref.experiments.latent_planning:run",
+        ),
+        Experiment(
+            name="object_masking_counterfactual",
+            description="Slot predictor with vs without object-level masking on counterfactuals.",
+            config=configs.ObjectMaskingCounterfactualConfig,
+            metric_names=configs.object_masking_counterfactual_metrics,
+            runner="jepa_ref.experiments.object_masking_counterfactual:run",
+        ),
+        Experiment(
+            name="surprise_detection",
+            description="Latent prediction error as a surprise signal for impossible events.",
+            config=configs.SurpriseDetectionConfig,
+            metric_names=configs.surprise_detection_metrics,
+            runner="jepa_ref.experiments.surprise_detection:run",
+        ),
+        Experiment(
+            name="masked_latent_prediction",
+            description="I-JEPA-style masked block prediction: EMA target, no EMA, SIGReg.",
+            config=configs.MaskedLatentPredictionConfig,
+            metric_names=configs.masked_latent_prediction_metrics,
+            runner="jepa_ref.experiments.masked_latent_prediction:run",
+        ),
+    )
+}
+
+
+def run_experiment(name: str, params: dict[str, Any] | BaseModel, seed: int) -> ExperimentResult:
+    """Validate `params` against the experiment's config and run it for one seed."""
+    experiment = EXPERIMENTS[name]
+    config = params if isinstance(params, BaseModel) else experiment.config.model_validate(params)
+    return experiment.load_runner()(config, seed)
+
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_fingerprint() -> str:
+    """Hash of every jepa_ref source file: a run recorded under other code is superseded."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_ROOT.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
