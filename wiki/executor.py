@@ -6,6 +6,7 @@ A distributed engine only has to implement `Executor.run_all`.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 import traceback
@@ -90,7 +91,10 @@ class LocalExecutor:
 def _pool_outcomes(
     jobs: Iterable[RunJob], workers: int, threads: int, on_start: StartCallback
 ) -> Iterator[RunOutcome]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: the parent runs a progress thread, and forking a threaded process
+    # can deadlock the child on a lock held at fork time.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: set[Future[RunOutcome]] = set()
         for job in jobs:  # queued jobs are shown as started: the pool does not say when
             on_start(job)
