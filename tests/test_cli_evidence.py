@@ -130,3 +130,44 @@ def test_verify_needs_a_target(project: Path) -> None:
     assert invoke("verify").exit_code == 2
     assert invoke("verify", "--all", "--stale").exit_code == 2
     assert invoke("verify", "--all", "--seeds", "4-2").exit_code == 2
+
+
+TINY_CONCEPT = """\
+kind: concept
+title: Topic
+status: emerging
+summary: s
+claims:
+  - id: tiny-stable
+    statement: Two-loss training stays finite.
+    evidence: {grade: weak, sources: [paper]}
+    experiments:
+      - experiment: lewm_two_loss
+        params: {steps: 12, batch_size: 8, lambdas: [0.1]}
+        seeds: 1
+        expect:
+          all_losses_finite: "== 1"
+"""
+
+
+def test_verify_claim_end_to_end_on_a_tiny_real_experiment(tmp_path, monkeypatch) -> None:
+    (tmp_path / "concepts").mkdir()
+    (tmp_path / "concepts" / "topic.yaml").write_text(TINY_CONCEPT)
+    (tmp_path / "concepts" / "paper.yaml").write_text("kind: source\ntitle: P\nyear: 2026\n")
+    monkeypatch.chdir(tmp_path)
+
+    first = invoke("verify", "claim", "tiny-stable")
+    assert first.exit_code == 0, first.output
+    assert "1 run(s) to execute, 0 cached" in first.output
+    assert "verdict: reproduced" in first.output
+    assert "weak -> moderate" in first.output
+    ledger = (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    assert len(ledger) == 1 and json.loads(ledger[0])["experiment"] == "lewm_two_loss"
+
+    again = invoke("verify", "claim", "tiny-stable", "--check")
+    assert again.exit_code == 0, again.output
+    assert "0 run(s) to execute, 1 cached" in again.output
+    assert len((tmp_path / "results" / "runs.jsonl").read_text().splitlines()) == 1
+
+    status = json.loads(invoke("status", "--json").output)
+    assert status["claims"]["tiny-stable"]["effective_grade"] == "moderate"

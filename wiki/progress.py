@@ -1,7 +1,7 @@
 """Progress of `wiki verify`: one line per run (spinner, elapsed, result) and a total bar.
 
-Experiments do not report their own steps, so a running line shows the time spent
-against the time the same experiment took last time (from the ledger), when known.
+On a terminal the lines update live; piped (CI logs, files) each run prints one plain
+line when it starts and one when it finishes, so a long verification is never silent.
 """
 
 from __future__ import annotations
@@ -37,11 +37,15 @@ class RunProgress:
             console=console,
             transient=False,
         )
+        self.live = console.is_terminal
         self.total: TaskID | None = None
         self.runs: dict[str, TaskID] = {}
+        self.done = 0
+        self.planned = 0
 
     def __enter__(self) -> RunProgress:
-        self.progress.start()
+        if self.live:
+            self.progress.start()
         return self
 
     def __exit__(
@@ -62,22 +66,32 @@ class RunProgress:
         self.progress.console.print(
             f"{len(plan.claim_ids)} claim(s): {len(jobs)} run(s) to execute, {cached} cached"
         )
-        if jobs:
+        self.planned = len(jobs)
+        if jobs and self.live:
             self.total = self.progress.add_task("all runs", total=len(jobs))
 
     def start_run(self, job: RunJob) -> None:
+        if not self.live:
+            self.progress.console.print(f"started {_label(job)}")
+            return
         self.runs[job.key] = self.progress.add_task(_label(job), total=1)
 
     def finish_run(self, outcome: RunOutcome, record: RunRecord | None) -> None:
         """Mark a run done with its seconds and whether its expectations held."""
         job = outcome.job
-        task = self.runs.get(job.key) or self.progress.add_task(_label(job), total=1)
+        self.done += 1
         if record is None:
             result = "[red]error[/red]"
         elif record.passed:
             result = "[green]pass[/green]"
         else:
             result = "[red]fail[/red]"
+        if not self.live:
+            self.progress.console.print(
+                f"[{self.done}/{self.planned}] {_label(job)}: {outcome.seconds:.1f} s {result}"
+            )
+            return
+        task = self.runs.get(job.key) or self.progress.add_task(_label(job), total=1)
         self.progress.update(
             task, completed=1, description=f"{_label(job)} {outcome.seconds:.1f} s {result}"
         )
