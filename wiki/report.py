@@ -27,8 +27,10 @@ VERDICT_STYLE = {
     Verdict.untestable: "dim",
 }
 FAILING_VERDICTS = (Verdict.not_reproduced, Verdict.partial)
-# Structural dependencies only: an entity's link or a prose mention does not lean on a page.
-IMPACT_RELATIONS = frozenset({"contains", "cites", "related", "used_by", "depends_on"})
+# What leans on a node materially, as fingerprints do: a page on its claims, a claim on its
+# sources, a thesis on what it depends on. "related" pages, entity links and prose mentions
+# only point at a page; they do not change when it does.
+IMPACT_RELATIONS = frozenset({"contains", "cites", "used_by", "depends_on"})
 
 
 def print_verify_result(console: Console, wiki: Wiki, result: VerifyResult) -> None:
