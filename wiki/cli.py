@@ -92,7 +92,8 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     elapsed = time.perf_counter() - started
     console.print(
         Text(
-            f"site built in {display_path(settings.out)} ({elapsed:.2f} s: "
+            f"site built in {display_path(settings.out)} ({elapsed:.2f} s: compile "
+            f"{report.compile_seconds:.2f} s, mkdocs {report.mkdocs_seconds:.2f} s; "
             f"{report.pages_written} pages written, {report.pages_unchanged} unchanged)"
         )
     )

@@ -48,7 +48,7 @@ EDGE_STYLES = {  # class -> (stroke colour, dash pattern, legend)
 }
 
 COLUMN_WIDTH = 300
-ROW_HEIGHT = 26
+ROW_HEIGHT = 34  # room for a label and the small mark line under it
 NODE_RADIUS = 7
 MARGIN = 20
 LEGEND_HEIGHT = 64
