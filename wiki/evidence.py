@@ -20,8 +20,6 @@ from wiki.plots import PlotCache, link_plots
 from wiki.score import ClaimScore, GradeChange, LinkScore, WikiScores, grade_history, score_wiki
 from wiki.settings import Settings
 
-RUNS_PAGE = "runs.md"
-
 
 @dataclass(frozen=True)
 class ChangelogLine:

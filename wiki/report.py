@@ -106,12 +106,10 @@ def newly_stale(before: WikiScores, after: WikiScores) -> set[str]:
     }
 
 
-def print_stale_theses(console: Console, scores: WikiScores, only: set[str] | None = None) -> None:
-    """`thesis: reason` for every stale thesis (or only those in `only`)."""
+def print_stale_theses(console: Console, scores: WikiScores) -> None:
+    """`thesis: reason` for every stale thesis."""
     stale = {
-        thesis_id: status
-        for thesis_id, status in sorted(scores.theses.items())
-        if status.stale and (only is None or thesis_id in only)
+        thesis_id: status for thesis_id, status in sorted(scores.theses.items()) if status.stale
     }
     if not stale:
         console.print(Text("no stale thesis", style="green"))

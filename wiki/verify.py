@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from jepa_ref.experiments import EXPERIMENTS, Experiment
 from wiki.corpus import Wiki
@@ -153,8 +152,3 @@ def parse_seeds(text: str) -> list[int]:
     if any(seed < 0 for seed in seeds):
         raise ValueError("seeds are non-negative integers")
     return sorted(set(seeds))
-
-
-def describe(value: Any) -> str:
-    """A metric value for tables: 4 significant digits, or 'missing'."""
-    return "missing" if value is None else f"{value:.4g}"
