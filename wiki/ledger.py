@@ -15,6 +15,7 @@ reports and skips, and the next append starts on a fresh line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -89,13 +90,19 @@ def run_key(
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:KEY_LENGTH]
 
 
+@functools.cache
 def current_code_fingerprint() -> str:
-    """Fingerprint of the jepa_ref sources as they are now (imports no torch)."""
+    """Fingerprint of the jepa_ref sources (imports no torch), read once per process.
+
+    Once: planning, every record and scoring then hash the same code, so a source edit
+    made while `wiki verify` runs cannot give a record a key other than the planned one.
+    """
     from jepa_ref.experiments import source_fingerprint
 
     return source_fingerprint()
 
 
+@functools.cache
 def current_torch_version() -> str:
     """The installed torch version, read from package metadata so that torch is not imported."""
     try:
