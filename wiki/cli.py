@@ -70,8 +70,10 @@ def check(root: RootOption = None, strict: StrictOption = False) -> None:
 def build(root: RootOption = None, out: OutOption = None, strict: StrictOption = False) -> None:
     """Check the wiki, then render it to Markdown and build the static site."""
     settings = settings_or_exit(root=root, out=out)
+    output_folder_or_exit(settings)
     wiki = load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
     from wiki.evidence import gather_evidence
+    from wiki.output_folder import UnsafeOutput
     from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
     started = time.perf_counter()
@@ -83,6 +85,8 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
         print_problems(failure.errors, [])
         raise typer.Exit(EXIT_CONTENT) from None
+    except UnsafeOutput as refusal:  # the folder changed since the check above
+        fail_usage(str(refusal))
     except SiteBuildError as failure:
         error_console.print(Text(str(failure), style="bold red"))
         error_console.print(Text("the previous site was left as it was", style="dim"))
@@ -267,6 +271,22 @@ def settings_or_exit(root: Path | None = None, out: Path | None = None) -> Setti
     if not settings.root.is_dir():
         fail_usage(f"content folder {display_path(settings.root)} does not exist (see --root)")
     return settings
+
+
+def output_folder_or_exit(settings: Settings) -> None:
+    """Refuse (exit 2, one line) an --out whose replacement could delete the user's files."""
+    from wiki.output_folder import UnsafeOutput, check_output_folder, recorded_output
+
+    try:
+        check_output_folder(
+            settings.out,
+            content_root=settings.root,
+            ledger=settings.ledger,
+            project_dir=settings.project_dir,
+            previous_out=recorded_output(settings.build_dir),
+        )
+    except UnsafeOutput as refusal:
+        fail_usage(str(refusal))
 
 
 def load_wiki_or_exit(

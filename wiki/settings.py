@@ -14,6 +14,9 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+BUILD_DIR = ".wiki-build"  # under the project folder: generated docs, mkdocs.yml, build stamps
+
+
 class SettingsError(Exception):
     """pyproject.toml is unreadable or `[tool.wiki]` holds something unexpected."""
 
@@ -25,6 +28,11 @@ class Settings:
     root: Path
     out: Path
     ledger: Path
+
+    @property
+    def build_dir(self) -> Path:
+        """Where builds keep their generated Markdown tree, config and stamps."""
+        return self.project_dir / BUILD_DIR
 
 
 def load_settings(
