@@ -124,17 +124,28 @@ def test_two_concurrent_writers_leave_every_record_intact(tmp_path):
     path = tmp_path / "runs.jsonl"
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_append_many, args=(path, w, 200)) for w in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-        assert worker.exitcode == 0
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+            assert worker.exitcode == 0
+    finally:  # a failed assertion must not leave a writer running
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
     ledger = Ledger(path)
     records = ledger.records()
     assert ledger.warnings == []
     assert len(records) == 400
     assert len({r.seed for r in records}) == 400
     assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+def _default_sigint() -> None:
+    # Runs in the child before exec: SIGINT must interrupt it even if the parent ignored it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -156,10 +167,27 @@ def test_interrupt_between_appends_leaves_a_valid_ledger(tmp_path):
             time.sleep(0.001)
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "ready"
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
+    # A background shell starts the suite with SIGINT ignored, and children inherit that:
+    # simulate it here, so the test proves the child restores the default handler itself.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_sigint,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    finally:  # never leak a busy child, whatever failed above
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
     ledger = Ledger(path)
     records = ledger.records()
     assert len(records) >= 3 and ledger.warnings == []

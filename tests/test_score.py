@@ -526,7 +526,7 @@ def test_scoring_with_default_versions_never_imports_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=root)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=root, timeout=120)
 
 
 def test_extra_seeds_run_beyond_the_declared_ones_count_in_the_verdict():
