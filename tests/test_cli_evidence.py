@@ -132,6 +132,14 @@ def test_verify_needs_a_target(project: Path) -> None:
     assert invoke("verify", "--all", "--seeds", "4-2").exit_code == 2
 
 
+@pytest.mark.parametrize("seeds", ["\uff10", "0-5000", "x"])
+def test_bad_seeds_are_one_line_in_the_tools_words(project: Path, seeds: str) -> None:
+    result = invoke("verify", "--all", "--seeds", seeds)
+    assert result.exit_code == 2
+    assert "seeds are non-negative integers like 0-4 or 0,3,7" in result.output
+    assert "invalid literal" not in result.output and "Traceback" not in result.output
+
+
 TINY_CONCEPT = """\
 kind: concept
 title: Topic

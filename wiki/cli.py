@@ -142,8 +142,12 @@ def verify(
         console.print(Text("nothing to verify: every selected claim is up to date", style="green"))
         return
 
-    from wiki.executor import LocalExecutor
+    from wiki.executor import LocalExecutor, capped_jobs
     from wiki.progress import RunProgress
+
+    jobs, jobs_note = capped_jobs(jobs)
+    if jobs_note:
+        error_console.print(Text(f"note: {jobs_note}", style="dim"))
     from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
     from wiki.verify import verify_claims
 
@@ -308,7 +312,7 @@ def parse_seeds_or_exit(text: str | None) -> list[int] | None:
     try:
         return parse_seeds(text)
     except ValueError as error:
-        fail_usage(f"--seeds {text!r}: {error} (use a range 0-4, a list 0,3,7, or both)")
+        fail_usage(f"--seeds {text!r}: {error}")
 
 
 def known_id_or_exit(wiki: Wiki, node_id: str, known: list[str]) -> None:

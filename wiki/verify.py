@@ -134,21 +134,42 @@ def verify_claims(
     return VerifyResult(plan, before, after, fresh, failures)
 
 
+MAX_SEEDS = 1000  # a sweep beyond this is a typo (0-99999), not a plan
+SEEDS_FORM = "seeds are non-negative integers like 0-4 or 0,3,7"
+
+
 def parse_seeds(text: str) -> list[int]:
-    """`0-4` -> [0..4], `0,3,7` -> [0, 3, 7], mixed `0-2,10` too. Raises ValueError."""
-    seeds: list[int] = []
+    """`0-4` -> [0..4], `0,3,7` -> [0, 3, 7], mixed `0-2,10` too.
+
+    Raises ValueError with a message in the tool's words: ASCII digits only (`int()`
+    would also take `０` or `٣`), at most MAX_SEEDS seeds.
+    """
+    seeds: set[int] = set()
     for part in text.split(","):
         part = part.strip()
         if not part:
-            raise ValueError(f"empty seed in {text!r}")
+            raise ValueError(f"empty seed in {text!r}; {SEEDS_FORM}")
         low, dash, high = part.partition("-")
         if dash:
-            start, stop = int(low), int(high)
+            start, stop = _seed_number(low, part), _seed_number(high, part)
             if stop < start:
-                raise ValueError(f"seed range {part!r} runs backwards")
-            seeds.extend(range(start, stop + 1))
+                raise ValueError(f"seed range {part!r} runs backwards; write {stop}-{start}")
+            if stop - start + 1 > MAX_SEEDS:
+                raise ValueError(_too_many(stop - start + 1))
+            seeds.update(range(start, stop + 1))
         else:
-            seeds.append(int(part))
-    if any(seed < 0 for seed in seeds):
-        raise ValueError("seeds are non-negative integers")
-    return sorted(set(seeds))
+            seeds.add(_seed_number(part, part))
+        if len(seeds) > MAX_SEEDS:
+            raise ValueError(_too_many(len(seeds)))
+    return sorted(seeds)
+
+
+def _seed_number(text: str, part: str) -> int:
+    digits = text.strip()
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{part!r} is not a seed; {SEEDS_FORM}")
+    return int(digits)
+
+
+def _too_many(count: int) -> str:
+    return f"{count} seeds asked for, at most {MAX_SEEDS}; {SEEDS_FORM}"
