@@ -179,3 +179,20 @@ def test_verify_claim_end_to_end_on_a_tiny_real_experiment(tmp_path, monkeypatch
 
     status = json.loads(invoke("status", "--json").output)
     assert status["claims"]["tiny-stable"]["effective_grade"] == "moderate"
+
+
+def test_build_strict_refuses_a_ledger_with_conflicting_records(project: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_registry import fake_run
+
+    from wiki.ledger import Ledger
+
+    ledger = Ledger(project / "results" / "runs.jsonl")
+    ledger.append(fake_run("toy", {"probe_r2": 0.1}))
+    ledger.append(fake_run("toy", {"probe_r2": 0.2}))
+    result = invoke("build", "--strict", "--out", str(project / "site"))
+    assert result.exit_code == 1, result.output
+    assert "conflicts with line 1" in result.output and "runs.jsonl:2" in result.output
+    assert not (project / "site").exists()

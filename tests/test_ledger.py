@@ -193,3 +193,16 @@ def test_interrupt_between_appends_leaves_a_valid_ledger(tmp_path):
     assert len(records) >= 3 and ledger.warnings == []
     assert [r.seed for r in records] == list(range(len(records)))
     assert isinstance(records[0], RunRecord)
+
+
+def test_same_key_with_other_metrics_is_a_conflict_naming_both_lines(tmp_path):
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    ledger.append(fake_run("toy", {"probe_r2": 0.1}, day=1))
+    ledger.append(fake_run("toy", {"probe_r2": float("nan")}, seed=1))
+    ledger.append(fake_run("toy", {"probe_r2": float("nan")}, seed=1, day=2))  # agrees: NaN
+    ledger.append(fake_run("toy", {"probe_r2": 0.9}, day=3))
+    records = ledger.records()
+    assert len(records) == 4
+    (conflict,) = ledger.warnings
+    assert conflict.conflict and conflict.line == 4
+    assert "conflicts with line 1" in conflict.format() and ":4:" in conflict.format()

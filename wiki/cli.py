@@ -77,7 +77,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     started = time.perf_counter()
     ledger = Ledger(settings.ledger)
     evidence = gather_evidence(wiki, ledger.records(), settings)
-    print_ledger_warnings(ledger)
+    print_ledger_warnings(ledger, strict=strict)
     try:
         report = build_site(wiki, settings, strict=strict, evidence=evidence)
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
@@ -357,10 +357,14 @@ def select_claims(
     return [cid for cid in wiki.claim_ids_of(target_id) if cid in testable]
 
 
-def print_ledger_warnings(ledger: Ledger) -> None:
-    """Torn or corrupt ledger lines: reported (they were skipped), never taken for data."""
+def print_ledger_warnings(ledger: Ledger, strict: bool = False) -> None:
+    """Torn, corrupt or conflicting ledger lines; with `strict` a conflict is an error (exit 1)."""
+    conflicts = [warning for warning in ledger.warnings if warning.conflict]
     for warning in ledger.warnings:
-        error_console.print(Text(f"warning: {warning.format()}", style="yellow"))
+        label = "error" if strict and warning.conflict else "warning"
+        error_console.print(Text(f"{label}: {warning.format()}", style="yellow"))
+    if strict and conflicts:
+        raise typer.Exit(EXIT_CONTENT)
 
 
 def print_problems(errors: list[ContentError], warnings: list[ContentError]) -> None:

@@ -164,11 +164,16 @@ def is_superseded(
 
 @dataclass(frozen=True)
 class LedgerWarning:
-    """A line of the ledger that could not be read (torn by a crash, or corrupted)."""
+    """A line of the ledger that could not be read (torn, corrupt), or that conflicts.
+
+    A conflict is a second record of a run key with other metrics than an earlier one:
+    the same computation gave two answers, so "latest wins" would hide evidence.
+    """
 
     path: Path
     line: int
     message: str
+    conflict: bool = False
 
     def format(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -253,16 +258,35 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def _conflict(record: RunRecord, line: int, first_seen: dict[str, tuple[int, str]]) -> str | None:
+    if record.status != "ok":
+        return None
+    # canonical_json writes NaN as NaN, so two NaN runs agree (NaN != NaN would not).
+    metrics = canonical_json(record.metrics)
+    earlier = first_seen.setdefault(record.key, (line, metrics))
+    if earlier[1] == metrics:
+        return None
+    return (
+        f"run {record.key} conflicts with line {earlier[0]}: same run key, other metrics"
+        f" (a nondeterministic experiment or an edited ledger); the latest is used"
+    )
+
+
 def _parse(path: Path, data: bytes) -> tuple[list[RunRecord], list[LedgerWarning]]:
     records: list[RunRecord] = []
     warnings: list[LedgerWarning] = []
+    first_seen: dict[str, tuple[int, str]] = {}  # run key -> (line, metrics as text)
     lines = data.split(b"\n")
     last_is_unterminated = not data.endswith(b"\n")
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            records.append(RunRecord.model_validate_json(raw))
+            record = RunRecord.model_validate_json(raw)
+            records.append(record)
+            conflict = _conflict(record, number, first_seen)
+            if conflict is not None:
+                warnings.append(LedgerWarning(path, number, conflict, conflict=True))
         except ValidationError as error:
             torn = last_is_unterminated and number == len(lines)
             what = "torn last line (a run interrupted while writing?)" if torn else "corrupt line"
