@@ -196,3 +196,15 @@ def test_build_strict_refuses_a_ledger_with_conflicting_records(project: Path) -
     assert result.exit_code == 1, result.output
     assert "conflicts with line 1" in result.output and "runs.jsonl:2" in result.output
     assert not (project / "site").exists()
+
+
+def test_verify_refuses_before_running_when_the_ledger_is_a_folder(tmp_path, monkeypatch) -> None:
+    (tmp_path / "concepts").mkdir()
+    (tmp_path / "concepts" / "topic.yaml").write_text(TINY_CONCEPT)
+    (tmp_path / "concepts" / "paper.yaml").write_text("kind: source\ntitle: P\nyear: 2026\n")
+    (tmp_path / "results" / "runs.jsonl").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("verify", "claim", "tiny-stable")
+    assert result.exit_code == 2, result.output
+    assert "cannot record runs" in result.output and "is a folder" in result.output
+    assert "run(s) to execute" not in result.output and "Traceback" not in result.output

@@ -1,5 +1,6 @@
 import json
 import multiprocessing
+import os
 import signal
 import subprocess
 import sys
@@ -206,3 +207,61 @@ def test_same_key_with_other_metrics_is_a_conflict_naming_both_lines(tmp_path):
     (conflict,) = ledger.warnings
     assert conflict.conflict and conflict.line == 4
     assert "conflicts with line 1" in conflict.format() and ":4:" in conflict.format()
+
+
+def test_check_writable_refuses_a_folder_an_unwritable_dir_and_a_held_lock(tmp_path):
+    from filelock import FileLock
+
+    from wiki.ledger import LedgerError
+
+    folder = tmp_path / "runs.jsonl"
+    folder.mkdir()
+    with pytest.raises(LedgerError, match="is a folder"):
+        Ledger(folder).check_writable()
+
+    fine = Ledger(tmp_path / "ok" / "runs.jsonl")
+    fine.check_writable()
+    assert not fine.path.exists()  # probing creates no ledger
+
+    held = Ledger(tmp_path / "held.jsonl", lock_timeout=0.05)
+    with FileLock(held.lock_path):
+        with pytest.raises(LedgerError, match="lock still held after 0.05 s"):
+            held.check_writable()
+        with pytest.raises(LedgerError, match="lock still held"):
+            held.append(fake_run("toy", {"probe_r2": 0.1}))
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="POSIX permissions")
+def test_check_writable_refuses_a_read_only_results_folder(tmp_path):
+    from wiki.ledger import LedgerError
+
+    results = tmp_path / "results"
+    results.mkdir()
+    results.chmod(0o555)
+    try:
+        with pytest.raises(LedgerError, match="not writable"):
+            Ledger(results / "runs.jsonl").check_writable()
+    finally:
+        results.chmod(0o755)
+
+
+def test_a_full_disk_is_one_line_and_the_record_can_be_recovered(tmp_path, monkeypatch):
+    import errno
+
+    import wiki.ledger
+    from wiki.ledger import LedgerError, save_for_recovery
+
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    record = fake_run("toy", {"probe_r2": 0.1})
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(wiki.ledger, "_write_all", full)
+    with pytest.raises(LedgerError, match="no space left on the device") as error:
+        ledger.append(record)
+    assert "\n" not in str(error.value)
+    monkeypatch.undo()
+    saved = save_for_recovery(record, ledger.path)
+    assert saved == tmp_path / "runs.jsonl.recovered"
+    assert RunRecord.model_validate_json(saved.read_text()) == record

@@ -1,5 +1,6 @@
 """wiki verify with a fake registry and executor: caching, force, seeds, failures."""
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +169,23 @@ def test_jobs_are_capped_at_the_core_count_with_a_note(monkeypatch) -> None:
     assert capped_jobs(2) == (2, None)
     jobs, note = capped_jobs(8)
     assert jobs == 2 and "8" in note and "2 cores" in note
+
+
+def test_a_run_the_ledger_refuses_goes_to_a_recovery_file(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "results" / "runs.jsonl")
+
+    class LedgerBreaksMidRun(FakeExecutor):
+        def run_all(self, jobs, on_start=lambda job: None):
+            for count, outcome in enumerate(super().run_all(jobs, on_start)):
+                if count == 1:  # the ledger becomes a folder while runs are under way
+                    ledger.path.unlink()
+                    ledger.path.mkdir()
+                yield outcome
+
+    result = verify(wiki, ledger, LedgerBreaksMidRun())
+    assert len(result.fresh) == 1 and len(result.unsaved) == 2
+    recovery = tmp_path / "results" / "runs.jsonl.recovered"
+    assert all(unsaved.recovery_file == recovery for unsaved in result.unsaved)
+    assert "is a folder" in result.unsaved[0].error
+    saved = [line for line in recovery.read_text().splitlines() if line]
+    assert [json.loads(line)["seed"] for line in saved] == [1, 2]

@@ -148,6 +148,12 @@ def verify(
     jobs, jobs_note = capped_jobs(jobs)
     if jobs_note:
         error_console.print(Text(f"note: {jobs_note}", style="dim"))
+    from wiki.ledger import LedgerError
+
+    try:  # before anything runs: a finished run must have somewhere to go
+        ledger.check_writable()
+    except LedgerError as error:
+        fail_usage(f"cannot record runs: {error}")
     from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
     from wiki.verify import verify_claims
 
@@ -172,7 +178,18 @@ def verify(
             raise typer.Exit(130) from None
     print_ledger_warnings(ledger)
     print_verify_result(console, wiki, result)
-    if result.failures:
+    for unsaved in result.unsaved:
+        where = unsaved.recovery_file or "nowhere (no writable folder)"
+        error_console.print(
+            Text(
+                f"error: run {unsaved.record.key} not recorded: {unsaved.error}; saved to"
+                f" {where}: append it to the ledger once fixed (cat FILE >> LEDGER)",
+                style="bold red",
+            )
+        )
+        if unsaved.recovery_file is None:  # the last place left: the terminal
+            typer.echo(unsaved.record.model_dump_json())
+    if result.failures or result.unsaved:
         raise typer.Exit(EXIT_CONTENT)
     if check_only:
         failing = [c for c in claim_ids if result.after.claims[c].verdict in FAILING_VERDICTS]
