@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import tempfile
 import hashlib
 import importlib.metadata
 import json
 import os
 import platform
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
