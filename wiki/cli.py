@@ -256,7 +256,13 @@ def review(
     status_before = scores.theses[thesis_id]
     fingerprints = current_fingerprints(wiki, scores, thesis_id)
     page = wiki.pages[thesis_id]
-    write_review(page.path, fingerprints, dt.date.today())
+    from wiki.atomic_write import WriteError
+
+    try:
+        write_review(page.path, fingerprints, dt.date.today())
+    except WriteError as error:
+        error_console.print(Text(f"error: {error}", style="bold red"))
+        raise typer.Exit(EXIT_CONTENT) from None
     was = (
         "stale" if status_before.stale else "unreviewed" if status_before.unreviewed else "current"
     )
