@@ -118,7 +118,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     evidence = gather_evidence(wiki, ledger.records(), settings)
-    print_ledger_warnings(ledger)
+    print_ledger_warnings(ledger, strict=strict)
     try:
         report = build_site(wiki, settings, strict=strict, evidence=evidence)
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
@@ -185,8 +185,18 @@ def verify(
         console.print(Text("nothing to verify: every selected claim is up to date", style="green"))
         return
 
-    from wiki.executor import LocalExecutor
+    from wiki.executor import LocalExecutor, capped_jobs
     from wiki.progress import RunProgress
+
+    jobs, jobs_note = capped_jobs(jobs)
+    if jobs_note:
+        error_console.print(Text(f"note: {jobs_note}", style="dim"))
+    from wiki.ledger import LedgerError
+
+    try:  # before anything runs: a finished run must have somewhere to go
+        ledger.check_writable()
+    except LedgerError as error:
+        fail_usage(f"cannot record runs: {error}")
     from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
     from wiki.verify import verify_claims
 
@@ -211,7 +221,18 @@ def verify(
             raise typer.Exit(130) from None
     print_ledger_warnings(ledger)
     print_verify_result(console, wiki, result)
-    if result.failures:
+    for unsaved in result.unsaved:
+        where = unsaved.recovery_file or "nowhere (no writable folder)"
+        error_console.print(
+            Text(
+                f"error: run {unsaved.record.key} not recorded: {unsaved.error}; saved to"
+                f" {where}: append it to the ledger once fixed (cat FILE >> LEDGER)",
+                style="bold red",
+            )
+        )
+        if unsaved.recovery_file is None:  # the last place left: the terminal
+            typer.echo(unsaved.record.model_dump_json())
+    if result.failures or result.unsaved:
         raise typer.Exit(EXIT_CONTENT)
     if check_only:
         failing = [c for c in claim_ids if result.after.claims[c].verdict in FAILING_VERDICTS]
@@ -279,7 +300,13 @@ def review(
     status_before = scores.theses[thesis_id]
     fingerprints = current_fingerprints(wiki, scores, thesis_id)
     page = wiki.pages[thesis_id]
-    write_review(page.path, fingerprints, dt.date.today())
+    from wiki.atomic_write import WriteError
+
+    try:
+        write_review(page.path, fingerprints, dt.date.today())
+    except WriteError as error:
+        error_console.print(Text(f"error: {error}", style="bold red"))
+        raise typer.Exit(EXIT_CONTENT) from None
     was = (
         "stale" if status_before.stale else "unreviewed" if status_before.unreviewed else "current"
     )
@@ -372,7 +399,7 @@ def parse_seeds_or_exit(text: str | None) -> list[int] | None:
     try:
         return parse_seeds(text)
     except ValueError as error:
-        fail_usage(f"--seeds {text!r}: {error} (use a range 0-4, a list 0,3,7, or both)")
+        fail_usage(f"--seeds {text!r}: {error}")
 
 
 def known_id_or_exit(wiki: Wiki, node_id: str, known: list[str]) -> None:
@@ -432,10 +459,14 @@ def warn_if_no_ledger(settings: Settings, wiki: Wiki) -> None:
     )
 
 
-def print_ledger_warnings(ledger: Ledger) -> None:
-    """Torn or corrupt ledger lines: reported (they were skipped), never taken for data."""
+def print_ledger_warnings(ledger: Ledger, strict: bool = False) -> None:
+    """Torn, corrupt or conflicting ledger lines; with `strict` a conflict is an error (exit 1)."""
+    conflicts = [warning for warning in ledger.warnings if warning.conflict]
     for warning in ledger.warnings:
-        error_console.print(Text(f"warning: {warning.format()}", style="yellow"))
+        label = "error" if strict and warning.conflict else "warning"
+        error_console.print(Text(f"{label}: {warning.format()}", style="yellow"))
+    if strict and conflicts:
+        raise typer.Exit(EXIT_CONTENT)
 
 
 def print_problems(errors: list[ContentError], warnings: list[ContentError]) -> None:
