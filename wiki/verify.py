@@ -105,6 +105,8 @@ def execute_plan(
             expect=planned.expect,
             claim=planned.claim_id,
             threads=outcome.threads,
+            executor=outcome.executor,
+            node=outcome.node,
         )
         ledger.append(record)
         fresh[record.key] = record
