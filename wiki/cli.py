@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,6 +27,9 @@ from wiki.experiment_check import check_experiments
 from wiki.ledger import Ledger
 from wiki.load import did_you_mean
 from wiki.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from wiki.executor import Executor
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -163,6 +166,23 @@ def verify(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rerun even when cached.")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Runs in parallel (processes).")] = 1,
+    executor_name: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="local|ray",
+            help="Where runs execute (default: tool.wiki.executor, else local).",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="ADDR",
+            help="Ray cluster to join: auto or HOST:PORT (default: tool.wiki.ray_address;"
+            " none starts Ray on this machine).",
+        ),
+    ] = None,
     check_only: Annotated[
         bool,
         typer.Option(
@@ -174,7 +194,8 @@ def verify(
     """Rerun a claim's experiments, record the runs, re-score, flag the theses it moves.
 
     Examples: `wiki verify claim lewm-stable`, `wiki verify page jepa`,
-    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`.
+    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`,
+    `wiki verify --all --executor ray --address auto`.
     """
     settings = settings_or_exit(root=root)
     seed_list = parse_seeds_or_exit(seeds)
@@ -185,28 +206,24 @@ def verify(
         console.print(Text("nothing to verify: every selected claim is up to date", style="green"))
         return
 
-    from wiki.executor import LocalExecutor, capped_jobs
-    from wiki.progress import RunProgress
-
-    jobs, jobs_note = capped_jobs(jobs)
-    if jobs_note:
-        error_console.print(Text(f"note: {jobs_note}", style="dim"))
     from wiki.ledger import LedgerError
+    from wiki.progress import RunProgress
+    from wiki.ray_executor import RayUnavailable
+    from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
+    from wiki.verify import verify_claims
 
     try:  # before anything runs: a finished run must have somewhere to go
         ledger.check_writable()
     except LedgerError as error:
         fail_usage(f"cannot record runs: {error}")
-    from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
-    from wiki.verify import verify_claims
-
+    executor = executor_or_exit(settings, executor_name, address, jobs)
     with RunProgress(error_console) as progress:
         try:
             result = verify_claims(
                 wiki,
                 claim_ids,
                 ledger,
-                LocalExecutor(jobs),
+                executor,
                 seeds=seed_list,
                 force=force,
                 on_plan=progress.start_plan,
@@ -219,6 +236,9 @@ def verify(
                 Text("interrupted: every finished run is in the ledger", style="yellow")
             )
             raise typer.Exit(130) from None
+        except RayUnavailable as error:  # the cluster went away or cannot fit a run
+            progress.stop()
+            fail_usage(str(error))
     print_ledger_warnings(ledger)
     print_verify_result(console, wiki, result)
     for unsaved in result.unsaved:
@@ -388,6 +408,32 @@ def load_wiki_or_exit(
     if errors:
         raise typer.Exit(EXIT_CONTENT)
     return wiki
+
+
+def executor_or_exit(
+    settings: Settings, name: str | None, address: str | None, jobs: int
+) -> Executor:
+    """The executor `--executor` (or tool.wiki.executor) names, checked before anything runs."""
+    from wiki.executor import LocalExecutor, capped_jobs
+
+    name = name or settings.executor
+    if name == "local":
+        if address is not None:
+            fail_usage("--address names a Ray cluster: add --executor ray")
+        jobs, jobs_note = capped_jobs(jobs)
+        if jobs_note:
+            error_console.print(Text(f"note: {jobs_note}", style="dim"))
+        return LocalExecutor(jobs)
+    if name != "ray":
+        fail_usage(f"executor {name!r}: use --executor local or --executor ray")
+    from wiki.ray_executor import RayExecutor, RayUnavailable
+
+    executor = RayExecutor.for_jobs(address or settings.ray_address or None, jobs)
+    try:
+        executor.check()
+    except RayUnavailable as error:
+        fail_usage(str(error))
+    return executor
 
 
 def parse_seeds_or_exit(text: str | None) -> list[int] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,8 @@ class RunOutcome:
     seconds: float = 0.0
     threads: int = 0
     error: str | None = None  # set when the experiment raised; nothing is recorded then
+    executor: str = "local"  # which executor ran it, and on which machine: noted in the record
+    node: str = field(default_factory=socket.gethostname)
 
 
 StartCallback = Callable[[RunJob], None]

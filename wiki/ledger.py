@@ -72,6 +72,8 @@ class RunRecord(BaseModel):
     claim: str | None = None
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
+    executor: str | None = None  # "local" or "ray": informational, not part of the key
+    node: str | None = None  # host the run executed on
 
 
 def canonical_json(value: Any) -> str:
@@ -132,6 +134,8 @@ def build_record(
     code_fingerprint: str | None = None,
     torch_version: str | None = None,
     date: dt.datetime | None = None,
+    executor: str | None = None,
+    node: str | None = None,
 ) -> RunRecord:
     """A complete record for a finished run: computes its key, versions, date and expectations.
 
@@ -157,6 +161,8 @@ def build_record(
         code_fingerprint=code_fingerprint,
         date=date or dt.datetime.now(dt.UTC),
         claim=claim,
+        executor=executor,
+        node=node,
     )
 
 

@@ -120,6 +120,8 @@ def execute_plan(
             expect=planned.expect,
             claim=planned.claim_id,
             threads=outcome.threads,
+            executor=outcome.executor,
+            node=outcome.node,
         )
         try:
             ledger.append(record)
