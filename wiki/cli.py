@@ -115,7 +115,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
     started = time.perf_counter()
-    warn_if_no_ledger(settings)
+    warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     evidence = gather_evidence(wiki, ledger.records(), settings)
     print_ledger_warnings(ledger)
@@ -230,7 +230,7 @@ def status(
     from wiki.report import print_stale_theses, status_json, status_table
     from wiki.score import score_wiki
 
-    warn_if_no_ledger(settings)
+    warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     scores = score_wiki(wiki, ledger.records())
     if as_json:
@@ -413,9 +413,10 @@ def select_claims(
     return [cid for cid in wiki.claim_ids_of(target_id) if cid in testable]
 
 
-def warn_if_no_ledger(settings: Settings) -> None:
+def warn_if_no_ledger(settings: Settings, wiki: Wiki) -> None:
     """A missing ledger is said out loud: otherwise every claim silently reads `not-run`."""
-    if settings.ledger.exists():
+    testable = any(entry.claim.experiments for entry in wiki.claims.values())
+    if settings.ledger.exists() or not testable:
         return
     error_console.print(
         Text(
