@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -336,6 +337,34 @@ def review(
             f"in {display_path(page.path)}"
         )
     )
+
+
+@app.command("new")
+def new_page(
+    kind: Annotated[
+        str, typer.Argument(metavar="concept|entity|source|thesis", help="Kind of page.")
+    ],
+    page_id: Annotated[str, typer.Argument(metavar="ID", help="Its id (the file name).")],
+    root: RootOption = None,
+) -> None:
+    """Write a new page that passes `wiki check`, with a schema modeline for editors."""
+    from wiki.new_page import KIND_FOLDERS, PageExists, write_new_page
+    from wiki.schema import SLUG_PATTERN
+
+    if kind not in KIND_FOLDERS:
+        hint = did_you_mean(kind, KIND_FOLDERS)
+        kinds = ", ".join(KIND_FOLDERS)
+        fail_usage(f"unknown kind {kind!r}: use {kinds}" + (f"; {hint}" if hint else ""))
+    if not re.fullmatch(SLUG_PATTERN, page_id):  # fullmatch: no trailing newline slips by
+        fail_usage(f"id {page_id!r} is not a lower-case slug (a-z, 0-9 and '-'), e.g. 'my-page'")
+    settings = settings_or_exit(root=root)
+    try:
+        path = write_new_page(settings.root, kind, page_id)
+    except PageExists as error:
+        fail_usage(str(error))
+    except OSError as error:
+        fail_usage(f"cannot write the page: {error.strerror}: {error.filename}")
+    console.print(Text(f"wrote {display_path(path)}"))
 
 
 @app.command("schema")
