@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -294,14 +295,20 @@ class Thesis(Strict):
     reviewed: Reviewed | None = None
 
 
-Page = Annotated[Concept | Entity | Source | Thesis, Field(discriminator="kind")]
-PAGE_ADAPTER: TypeAdapter[Concept | Entity | Source | Thesis] = TypeAdapter(Page)
+# The one table of page kinds: kind -> model. PAGE_KINDS (needed above, by the reference
+# markers) and the union below are checked against it when this module is imported.
 PAGE_MODELS: dict[str, type[Strict]] = {
     "concept": Concept,
     "entity": Entity,
     "source": Source,
     "thesis": Thesis,
 }
+PageModel = Concept | Entity | Source | Thesis
+Page = Annotated[PageModel, Field(discriminator="kind")]
+PAGE_ADAPTER: TypeAdapter[PageModel] = TypeAdapter(Page)
+assert PAGE_KINDS == tuple(PAGE_MODELS) == tuple(
+    model.model_fields["kind"].annotation.__args__[0] for model in typing.get_args(PageModel)
+), "PAGE_KINDS, PAGE_MODELS and PageModel must list the same kinds in the same order"
 
 
 def json_schema() -> dict[str, Any]:
