@@ -306,8 +306,12 @@ PAGE_MODELS: dict[str, type[Strict]] = {
 PageModel = Concept | Entity | Source | Thesis
 Page = Annotated[PageModel, Field(discriminator="kind")]
 PAGE_ADAPTER: TypeAdapter[PageModel] = TypeAdapter(Page)
-assert PAGE_KINDS == tuple(PAGE_MODELS) == tuple(
-    model.model_fields["kind"].annotation.__args__[0] for model in typing.get_args(PageModel)
+assert (
+    PAGE_KINDS
+    == tuple(PAGE_MODELS)
+    == tuple(
+        model.model_fields["kind"].annotation.__args__[0] for model in typing.get_args(PageModel)
+    )
 ), "PAGE_KINDS, PAGE_MODELS and PageModel must list the same kinds in the same order"
 
 
