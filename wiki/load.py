@@ -38,7 +38,7 @@ __all__ = [
 
 DEFAULT_MAX_PAGE_BYTES = 2_000_000  # far above any real page; a 20 MB file took 30 s and 0.5 GB
 
-PageModel = schema.Concept | schema.Entity | schema.Source | schema.Thesis
+PageModel = schema.PageModel
 
 _SLUG = re.compile(schema.SLUG_PATTERN)
 

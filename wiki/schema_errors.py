@@ -54,7 +54,7 @@ def describe_problem(problem: dict, kind: str, locations: Locations, path: Path)
     loc: FieldPath = tuple(problem["loc"])
     if loc and loc[0] == kind:  # the discriminated union puts the tag first
         loc = loc[1:]
-    page_model = _PAGE_MODELS[kind]
+    page_model = schema.PAGE_MODELS[kind]
     error_type, value = problem["type"], problem.get("input")
     name = _field_name(loc)
     shown = _describe_value(value)
@@ -87,6 +87,8 @@ def describe_problem(problem: dict, kind: str, locations: Locations, path: Path)
         )
     if value is None:
         return ContentError(path, *position, f"{name} has no value", "give it a value or remove it")
+    if error_type == "string_pattern_mismatch" and _pattern(problem) == schema.EXPECT_PATTERN:
+        return ContentError(path, *position, f"expect.{loc[-1]}: {_expect_problem(value)}")
     if error_type == "string_pattern_mismatch":
         item = f"{name} item" if isinstance(loc[-1], int) else name.strip("'")
         return ContentError(
@@ -101,6 +103,11 @@ def describe_problem(problem: dict, kind: str, locations: Locations, path: Path)
     if error_type == "list_type":
         hint = f"write [{value}]" if not isinstance(value, dict) else "start each item with '- '"
         return ContentError(path, *position, f"{name} must be a list (got {shown})", hint)
+    if error_type in ("int_type", "float_type") and isinstance(value, str):
+        number = "a whole number" if error_type == "int_type" else "a number"
+        return ContentError(
+            path, *position, f"{name} must be {number} (got {shown})", "remove the quotes"
+        )
     if error_type in ("model_type", "model_attributes_type", "dict_type"):
         return ContentError(path, *position, f"{name} must be a mapping of keys (got {shown})")
     if error_type.startswith("date"):
@@ -117,12 +124,19 @@ def describe_problem(problem: dict, kind: str, locations: Locations, path: Path)
     return ContentError(path, *position, f"{message} (got {shown})")
 
 
-_PAGE_MODELS: dict[str, type[BaseModel]] = {
-    "concept": schema.Concept,
-    "entity": schema.Entity,
-    "source": schema.Source,
-    "thesis": schema.Thesis,
-}
+def _pattern(problem: dict) -> str | None:
+    return problem.get("ctx", {}).get("pattern")
+
+
+def _expect_problem(text: str) -> str:
+    """Why an `expect` value is not a comparison, in the words of `wiki.expect`."""
+    from wiki.expect import ACCEPTED_FORMS, ExpectationSyntaxError, parse_expectation
+
+    try:
+        parse_expectation(text)
+    except ExpectationSyntaxError as error:
+        return str(error)
+    return f"{text!r} is not a comparison; write {ACCEPTED_FORMS} (ASCII digits, one line)"
 
 
 def _type_at(model: type[BaseModel], loc: FieldPath) -> Any:
