@@ -21,7 +21,7 @@ STARTERS = {
 kind: concept
 title: {title}
 status: emerging
-summary: One paragraph in your own words. Link pages or claims with [[id]].
+summary: One paragraph in your own words; link pages or claims by id in double brackets.
 changelog:
   - date: {today}
     note: Page started.
@@ -68,7 +68,9 @@ def write_new_page(root: Path, kind: str, page_id: str) -> Path:
     today = dt.date.today()
     title = page_id.replace("-", " ").capitalize()
     body = STARTERS[kind].format(title=title, today=today.isoformat(), year=today.year)
-    schema = Path(os.path.relpath(SCHEMA_FILE, path.parent)).as_posix()
+    schema = SCHEMA_FILE.as_posix()  # an installed package: its absolute path
+    if SCHEMA_FILE.is_relative_to(root.absolute().parent):  # the schema lives in this project
+        schema = Path(os.path.relpath(SCHEMA_FILE, path.parent)).as_posix()
     text = f"# yaml-language-server: $schema={schema}\n{body}"
     with path.open("x", encoding="utf-8") as stream:  # "x": never replace a file
         stream.write(text)
