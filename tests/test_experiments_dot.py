@@ -162,11 +162,12 @@ def test_subsample_keeps_at_most_the_requested_points_with_both_ends():
 
 
 # --- the full default configs (slow: about a minute each on 2 cores) -------------------------
+# Design seed 100: seeds 0-4 are kept for the verdicts.
 
 
 @pytest.mark.slow
 def test_full_collapse_prevention_separates_pure_prediction_from_vicreg_and_sigreg():
-    metrics = run_experiment("collapse_prevention", {}, seed=0).metrics
+    metrics = run_experiment("collapse_prevention", {}, seed=100).metrics
     for method in ("vicreg", "sigreg"):
         assert 0.5 <= metrics[f"{method}_emb_std"] <= 1.5
         assert metrics[f"{method}_probe_r2"] > 0.95
@@ -177,13 +178,13 @@ def test_full_collapse_prevention_separates_pure_prediction_from_vicreg_and_sigr
 @pytest.mark.slow
 def test_full_pure_prediction_collapses_below_1e_2_without_the_batchnorm_projector():
     params = {"methods": ["pure"], "projector_batchnorm": False}
-    metrics = run_experiment("collapse_prevention", params, seed=0).metrics
+    metrics = run_experiment("collapse_prevention", params, seed=100).metrics
     assert metrics["pure_emb_std"] < 1e-2
 
 
 @pytest.mark.slow
 def test_full_lewm_sweep_stays_spread_and_finite_for_every_lambda():
-    result = run_experiment("lewm_two_loss", {}, seed=0)
+    result = run_experiment("lewm_two_loss", {}, seed=100)
     assert 0.5 <= result.metrics["min_emb_std"] <= result.metrics["max_emb_std"] <= 1.5
     assert result.metrics["all_losses_finite"] == 1.0
     lambdas = EXPERIMENTS["lewm_two_loss"].config().lambdas
@@ -194,15 +195,16 @@ def test_full_lewm_sweep_stays_spread_and_finite_for_every_lambda():
 
 @pytest.mark.slow
 def test_full_distractor_world_keeps_jepa_on_the_dot_and_pulls_the_autoencoder_off():
-    metrics = run_experiment("distractor_invariance", {}, seed=0).metrics
+    metrics = run_experiment("distractor_invariance", {}, seed=100).metrics
     assert metrics["jepa_probe_r2"] > 0.8
     assert metrics["ae_probe_r2"] < 0.3
     assert metrics["ae_clean_probe_r2"] > 0.8
 
 
 @pytest.mark.slow
-def test_full_latent_planning_beats_random_actions_with_the_pure_model():
-    """Only what holds on every seed: SIGReg's model reaches 10-40% here, not the 90% the
-    literature suggests (its latent distance to the goal is informative only within ~5 px)."""
-    metrics = run_experiment("latent_planning", {}, seed=0).metrics
-    assert metrics["pure_success"] > metrics["random_success"] + 0.3
+def test_full_latent_planning_sigreg_reaches_the_oracle_ceiling_above_random():
+    """Under LeWM's goal-offset protocol (design seeds 100-104): SIGReg 1.0 at 2 px, the
+    true-dynamics oracle 1.0, random actions 0.42-0.60."""
+    metrics = run_experiment("latent_planning", {}, seed=100).metrics
+    assert metrics["oracle_success_2px"] == 1.0
+    assert metrics["sigreg_success_2px"] > metrics["random_success_2px"] + 0.3

@@ -151,7 +151,17 @@ class ObjectMaskingCounterfactualConfig(ExperimentConfig):
 def object_masking_counterfactual_metrics(
     config: ObjectMaskingCounterfactualConfig,
 ) -> tuple[str, ...]:
-    return ("cf_error_masked", "cf_error_unmasked", "cf_error_reduction")
+    return (
+        "cf_error_masked",
+        "cf_error_unmasked",
+        "cf_error_reduction",
+        "masked_inference_error",
+        "unmasked_inference_error",
+        "free_flight_inference_error",
+        "masked_inference_ratio",
+        "unmasked_inference_ratio",
+        "masking_inference_gain",
+    )
 
 
 # --- surprise_detection --------------------------------------------------------------

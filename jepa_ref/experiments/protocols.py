@@ -167,7 +167,7 @@ PROTOCOLS: dict[str, dict] = {
             "scale": "small transformer, 1000 steps of 256",
             "hyperparameters": "1 masked object, history 6, future 8",
             "protocol": "remove a ball that would collide; simulator re-run is the truth",
-            "metric": "removal-rollout error of the remaining balls (pixels)",
+            "metric": "removal-rollout error (pixels); error inferring a hidden object's history",
         },
         "deviations": [
             {
@@ -176,7 +176,7 @@ PROTOCOLS: dict[str, dict] = {
                 "what-if question of the dynamics directly",
             },
         ],
-        "controls": ["cf_error_unmasked"],
+        "controls": ["cf_error_unmasked", "masking_inference_gain", "free_flight_inference_error"],
         "sanity": [],
         "sensitivity_parameter": None,
     },
