@@ -417,6 +417,7 @@ def load_wiki_or_exit(
     """
     started = time.perf_counter()
     errors: list[ContentError] = []
+    wiki: Wiki | object | None
     try:
         wiki = load_wiki(
             settings.root,
@@ -434,7 +435,7 @@ def load_wiki_or_exit(
     else:
         print_problems(errors, warnings)
         print_summary(wiki if isinstance(wiki, Wiki) else None, errors, warnings, elapsed)
-    if errors:
+    if errors or not isinstance(wiki, Wiki):
         raise typer.Exit(EXIT_CONTENT)
     return wiki
 

@@ -255,6 +255,7 @@ def _cycle_errors(wiki: Wiki) -> Iterator[ContentError]:
     for cycle in wiki.graph.thesis_cycles():
         first, second = cycle[0], cycle[1]
         page = wiki.pages[first]
+        assert isinstance(page.model, schema.Thesis)  # cycles run through theses only
         index = next(i for i, dep in enumerate(page.model.depends_on) if dep.thesis == second)
         yield ContentError(
             page.path,

@@ -155,7 +155,7 @@ def _load_file(path: Path, max_page_bytes: int) -> _Outcome:
     except ValidationError as error:
         kind = data["kind"]
         outcome.errors.extend(
-            describe_problem(problem, kind, locations, path) for problem in error.errors()
+            describe_problem(dict(problem), kind, locations, path) for problem in error.errors()
         )
         outcome.failed = FailedPage(page_id, path, kind, data, locations)
     if outcome.errors:

@@ -171,6 +171,7 @@ class _ValueBuilder:
             ]
         if node.tag != f"{_YAML}map":
             self._fail(start, f"unsupported tag {node.tag!r}", "plain YAML mappings only")
+        assert isinstance(node, yaml.MappingNode)  # scalars and sequences returned above
         return self._mapping(node, path, depth, open_ids)
 
     def _mapping(
