@@ -302,7 +302,11 @@ def load_wiki_or_exit(
     started = time.perf_counter()
     errors: list[ContentError] = []
     try:
-        wiki = load_wiki(settings.root, check_experiments=check_experiments)
+        wiki = load_wiki(
+            settings.root,
+            check_experiments=check_experiments,
+            allow_remote_images=settings.allow_remote_images,
+        )
     except ContentErrors as failure:
         errors, wiki = failure.errors, failure.wiki
     elapsed = time.perf_counter() - started

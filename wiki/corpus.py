@@ -7,7 +7,6 @@ cycles between theses are all reported together, each at its file:line:col.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,8 @@ from wiki import schema
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph import CONTAINS, DEPENDS_ON, WikiGraph
 from wiki.load import FieldPath, LoadedPage, did_you_mean, load_tree
-
-LINK_PATTERN = re.compile(r"\[\[\s*([^\[\]|]+?)\s*(?:\|\s*([^\[\]]*?)\s*)?\]\]")
-"""`[[id]]` or `[[id|label]]`: group 1 is the id, group 2 the label (None without one)."""
+from wiki.prose_check import prose_fields, url_diagnostics
+from wiki.prose_parser import LINK_PATTERN
 
 PAGE_KINDS = schema.PAGE_KINDS
 ANY_ID = (*PAGE_KINDS, "claim")
@@ -110,12 +108,17 @@ class Wiki:
 
 
 def load_wiki(
-    root: Path, check_experiments: Callable[[Wiki], list[ContentError]] | None = None
+    root: Path,
+    check_experiments: Callable[[Wiki], list[ContentError]] | None = None,
+    *,
+    allow_remote_images: bool = False,
 ) -> Wiki:
     """Load and link every page under `root`.
 
     Raises `ContentErrors` holding every error of the run (with the partly linked wiki
     as `.wiki`); `check_experiments(wiki)` adds the experiment checks of `wiki verify`.
+    URLs in prose are checked too (`wiki.prose_check`); remote images are errors unless
+    `allow_remote_images`.
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content root {root} is not a folder")
@@ -128,7 +131,9 @@ def load_wiki(
     known = loaded.unloaded_ids  # ids of files with their own errors: not dangling
     errors.extend(_reference_errors(wiki, references, known))
     errors.extend(_cycle_errors(wiki))
-    wiki.warnings = _warnings(wiki)
+    url_errors, url_warnings = url_diagnostics(pages.values(), allow_remote_images)
+    errors.extend(url_errors)
+    wiki.warnings = sorted([*_warnings(wiki), *url_warnings], key=ContentError.sort_key)
     if check_experiments is not None:
         errors.extend(check_experiments(wiki))
     if errors:
@@ -202,18 +207,13 @@ def _references(page: LoadedPage) -> Iterator[Reference]:
     def ref(path: FieldPath, target: str, relation: str, expected: tuple[str, ...], origin=pid):
         return Reference(pid, path, origin, target, relation, expected)
 
-    def prose(path: FieldPath, text: str, origin: str = pid) -> Iterator[Reference]:
+    for path, text, origin in prose_fields(page):
         for match in LINK_PATTERN.finditer(text):
             yield Reference(
                 pid, path, origin, match.group(1), "mentions", ANY_ID, link_text=match.group(0)
             )
-
     if isinstance(model, schema.Concept):
-        yield from prose(("summary",), model.summary)
-        for i, section in enumerate(model.sections):
-            yield from prose(("sections", i, "text"), section.text)
         for i, claim in enumerate(model.claims):
-            yield from prose(("claims", i, "statement"), claim.statement, claim.id)
             for j, source in enumerate(claim.evidence.sources):
                 yield ref(
                     ("claims", i, "evidence", "sources", j), source, "cites", ("source",), claim.id
@@ -221,27 +221,17 @@ def _references(page: LoadedPage) -> Iterator[Reference]:
         for i, technique in enumerate(model.techniques):
             for j, user in enumerate(technique.used_by):
                 yield ref(("techniques", i, "used_by", j), user, "used_by", PAGE_KINDS)
-            yield from prose(("techniques", i, "text"), technique.text)
         for i, benchmark in enumerate(model.benchmarks):
             yield ref(("benchmarks", i, "source"), benchmark.source, "cites", ("source",))
-        for i, question in enumerate(model.open_questions):
-            yield from prose(("open_questions", i), question)
         for i, related in enumerate(model.related):
             yield ref(("related", i, "page"), related.page, "related", PAGE_KINDS)
-            yield from prose(("related", i, "note"), related.note)
         for i, entry in enumerate(model.changelog):
-            yield from prose(("changelog", i, "note"), entry.note)
             for j, source in enumerate(entry.sources):
                 yield ref(("changelog", i, "sources", j), source, "cites", ("source",))
     elif isinstance(model, schema.Entity):
-        yield from prose(("summary",), model.summary)
         for i, link in enumerate(model.links):
             yield ref(("links", i, "page"), link.page, "links", PAGE_KINDS)
-            yield from prose(("links", i, "note"), link.note)
-    elif isinstance(model, schema.Source):
-        yield from prose(("summary",), model.summary)
     elif isinstance(model, schema.Thesis):
-        yield from prose(("position",), model.position)
         for i, dependency in enumerate(model.depends_on):
             yield Reference(
                 pid,

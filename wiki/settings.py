@@ -12,6 +12,9 @@ DEFAULTS: dict[str, str] = {
     "out": "site",
     "ledger": "results/runs.jsonl",
 }
+SWITCHES: dict[str, bool] = {
+    "allow_remote_images": False,  # prose images from other hosts (breaks the offline promise)
+}
 
 
 BUILD_DIR = ".wiki-build"  # under the project folder: generated docs, mkdocs.yml, build stamps
@@ -28,6 +31,7 @@ class Settings:
     root: Path
     out: Path
     ledger: Path
+    allow_remote_images: bool = False
 
     @property
     def build_dir(self) -> Path:
@@ -52,10 +56,11 @@ def load_settings(
         root=_resolve(project_dir, root or Path(values["root"])),
         out=_resolve(project_dir, out or Path(values["out"])),
         ledger=_resolve(project_dir, Path(values["ledger"])),
+        allow_remote_images=bool(values.get("allow_remote_images", False)),
     )
 
 
-def _read_wiki_table(pyproject: Path) -> dict[str, str]:
+def _read_wiki_table(pyproject: Path) -> dict[str, str | bool]:
     if not pyproject.is_file():
         return {}
     try:
@@ -63,15 +68,24 @@ def _read_wiki_table(pyproject: Path) -> dict[str, str]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingsError(f"{pyproject}: not valid TOML ({error})") from error
     table = document.get("tool", {}).get("wiki", {})
-    unknown = sorted(set(table) - set(DEFAULTS))
+    unknown = sorted(set(table) - set(DEFAULTS) - set(SWITCHES))
     if unknown:
         raise SettingsError(
             f"{pyproject}: unknown key(s) in [tool.wiki]: {', '.join(unknown)}"
-            f" (known: {', '.join(DEFAULTS)})"
+            f" (known: {', '.join([*DEFAULTS, *SWITCHES])})"
         )
-    not_text = sorted(key for key, value in table.items() if not isinstance(value, str))
+    not_text = sorted(
+        key for key, value in table.items() if key in DEFAULTS and not isinstance(value, str)
+    )
     if not_text:
         raise SettingsError(f"{pyproject}: [tool.wiki] {', '.join(not_text)} must be strings")
+    not_switch = sorted(
+        key for key, value in table.items() if key in SWITCHES and not isinstance(value, bool)
+    )
+    if not_switch:
+        raise SettingsError(
+            f"{pyproject}: [tool.wiki] {', '.join(not_switch)} must be true or false"
+        )
     return table
 
 
