@@ -1,8 +1,10 @@
 """The `wiki` command. Thin: each command loads settings, calls the modules and reports.
 
 Exit codes: 0 ok, 1 content errors, 2 usage errors (bad option, missing content root,
-unreadable settings). Heavy libraries (mkdocs, matplotlib, torch) are imported inside
-the commands that need them, so `wiki check` starts fast.
+unreadable settings). Results (tables, JSON, trees) go to stdout; diagnostics (errors,
+warnings, summaries, progress) go to stderr, so `wiki status --json | jq` stays clean.
+Heavy libraries (mkdocs, matplotlib, torch) are imported inside the commands that need
+them, so `wiki check` starts fast.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,19 +28,58 @@ from wiki.ledger import Ledger
 from wiki.load import did_you_mean
 from wiki.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from wiki.executor import Executor
+
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     name="wiki",
     help="Compile, check and publish the research wiki.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 # Piped output (CI logs, files) gets 120 columns instead of rich's 80, so tables stay readable.
 PIPED_WIDTH = None if sys.stdout.isatty() else 120
-console = Console(highlight=False, soft_wrap=True, width=PIPED_WIDTH)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, width=PIPED_WIDTH)  # results
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)  # diagnostics
+
+
+def package_version() -> str:
+    """The installed version of jepa-wiki (the distribution `wiki` ships in)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("jepa-wiki")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"wiki (jepa-wiki) {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Compile, check and publish the research wiki.
+
+    Every command that reads content takes --root DIR; `wiki schema` and `wiki new` do
+    not read it. Settings come from [tool.wiki] of the nearest pyproject.toml at or above
+    --root (or the current folder).
+    """
+
 
 RootOption = Annotated[
     Path | None,
@@ -77,9 +118,10 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
     started = time.perf_counter()
+    warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     evidence = gather_evidence(wiki, ledger.records(), settings)
-    print_ledger_warnings(ledger)
+    print_ledger_warnings(ledger, strict=strict)
     try:
         report = build_site(wiki, settings, strict=strict, evidence=evidence)
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
@@ -92,9 +134,9 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         error_console.print(Text("the previous site was left as it was", style="dim"))
         raise typer.Exit(EXIT_CONTENT) from None
     for warning in report.warnings:
-        console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
+        error_console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
     elapsed = time.perf_counter() - started
-    console.print(
+    error_console.print(
         Text(
             f"site built in {display_path(settings.out)} ({elapsed:.2f} s: compile "
             f"{report.compile_seconds:.2f} s, mkdocs {report.mkdocs_seconds:.2f} s; "
@@ -124,6 +166,23 @@ def verify(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rerun even when cached.")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Runs in parallel (processes).")] = 1,
+    executor_name: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="local|ray",
+            help="Where runs execute (default: tool.wiki.executor, else local).",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="ADDR",
+            help="Ray cluster to join: auto or HOST:PORT (default: tool.wiki.ray_address;"
+            " none starts Ray on this machine).",
+        ),
+    ] = None,
     check_only: Annotated[
         bool,
         typer.Option(
@@ -135,7 +194,8 @@ def verify(
     """Rerun a claim's experiments, record the runs, re-score, flag the theses it moves.
 
     Examples: `wiki verify claim lewm-stable`, `wiki verify page jepa`,
-    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`.
+    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`,
+    `wiki verify --all --executor ray --address auto`.
     """
     settings = settings_or_exit(root=root)
     seed_list = parse_seeds_or_exit(seeds)
@@ -146,18 +206,24 @@ def verify(
         console.print(Text("nothing to verify: every selected claim is up to date", style="green"))
         return
 
-    from wiki.executor import LocalExecutor
+    from wiki.ledger import LedgerError
     from wiki.progress import RunProgress
+    from wiki.ray_executor import RayUnavailable
     from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
     from wiki.verify import verify_claims
 
-    with RunProgress(console) as progress:
+    try:  # before anything runs: a finished run must have somewhere to go
+        ledger.check_writable()
+    except LedgerError as error:
+        fail_usage(f"cannot record runs: {error}")
+    executor = executor_or_exit(settings, executor_name, address, jobs)
+    with RunProgress(error_console) as progress:
         try:
             result = verify_claims(
                 wiki,
                 claim_ids,
                 ledger,
-                LocalExecutor(jobs),
+                executor,
                 seeds=seed_list,
                 force=force,
                 on_plan=progress.start_plan,
@@ -170,9 +236,23 @@ def verify(
                 Text("interrupted: every finished run is in the ledger", style="yellow")
             )
             raise typer.Exit(130) from None
+        except RayUnavailable as error:  # the cluster went away or cannot fit a run
+            progress.stop()
+            fail_usage(str(error))
     print_ledger_warnings(ledger)
     print_verify_result(console, wiki, result)
-    if result.failures:
+    for unsaved in result.unsaved:
+        where = unsaved.recovery_file or "nowhere (no writable folder)"
+        error_console.print(
+            Text(
+                f"error: run {unsaved.record.key} not recorded: {unsaved.error}; saved to"
+                f" {where}: append it to the ledger once fixed (cat FILE >> LEDGER)",
+                style="bold red",
+            )
+        )
+        if unsaved.recovery_file is None:  # the last place left: the terminal
+            typer.echo(unsaved.record.model_dump_json())
+    if result.failures or result.unsaved:
         raise typer.Exit(EXIT_CONTENT)
     if check_only:
         failing = [c for c in claim_ids if result.after.claims[c].verdict in FAILING_VERDICTS]
@@ -191,6 +271,7 @@ def status(
     from wiki.report import print_stale_theses, status_json, status_table
     from wiki.score import score_wiki
 
+    warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     scores = score_wiki(wiki, ledger.records())
     if as_json:
@@ -239,7 +320,13 @@ def review(
     status_before = scores.theses[thesis_id]
     fingerprints = current_fingerprints(wiki, scores, thesis_id)
     page = wiki.pages[thesis_id]
-    write_review(page.path, fingerprints, dt.date.today())
+    from wiki.atomic_write import WriteError
+
+    try:
+        write_review(page.path, fingerprints, dt.date.today())
+    except WriteError as error:
+        error_console.print(Text(f"error: {error}", style="bold red"))
+        raise typer.Exit(EXIT_CONTENT) from None
     was = (
         "stale" if status_before.stale else "unreviewed" if status_before.unreviewed else "current"
     )
@@ -305,6 +392,7 @@ def load_wiki_or_exit(
         wiki = load_wiki(
             settings.root,
             check_experiments=check_experiments,
+            max_page_bytes=settings.max_page_bytes,
             allow_remote_images=settings.allow_remote_images,
         )
     except ContentErrors as failure:
@@ -323,6 +411,32 @@ def load_wiki_or_exit(
     return wiki
 
 
+def executor_or_exit(
+    settings: Settings, name: str | None, address: str | None, jobs: int
+) -> Executor:
+    """The executor `--executor` (or tool.wiki.executor) names, checked before anything runs."""
+    from wiki.executor import LocalExecutor, capped_jobs
+
+    name = name or settings.executor
+    if name == "local":
+        if address is not None:
+            fail_usage("--address names a Ray cluster: add --executor ray")
+        jobs, jobs_note = capped_jobs(jobs)
+        if jobs_note:
+            error_console.print(Text(f"note: {jobs_note}", style="dim"))
+        return LocalExecutor(jobs)
+    if name != "ray":
+        fail_usage(f"executor {name!r}: use --executor local or --executor ray")
+    from wiki.ray_executor import RayExecutor, RayUnavailable
+
+    executor = RayExecutor.for_jobs(address or settings.ray_address or None, jobs)
+    try:
+        executor.check()
+    except RayUnavailable as error:
+        fail_usage(str(error))
+    return executor
+
+
 def parse_seeds_or_exit(text: str | None) -> list[int] | None:
     """`--seeds` as a sorted list, or a usage error naming the accepted forms."""
     if text is None:
@@ -332,7 +446,7 @@ def parse_seeds_or_exit(text: str | None) -> list[int] | None:
     try:
         return parse_seeds(text)
     except ValueError as error:
-        fail_usage(f"--seeds {text!r}: {error} (use a range 0-4, a list 0,3,7, or both)")
+        fail_usage(f"--seeds {text!r}: {error}")
 
 
 def known_id_or_exit(wiki: Wiki, node_id: str, known: list[str]) -> None:
@@ -377,10 +491,29 @@ def select_claims(
     return [cid for cid in wiki.claim_ids_of(target_id) if cid in testable]
 
 
-def print_ledger_warnings(ledger: Ledger) -> None:
-    """Torn or corrupt ledger lines: reported (they were skipped), never taken for data."""
+def warn_if_no_ledger(settings: Settings, wiki: Wiki) -> None:
+    """A missing ledger is said out loud: otherwise every claim silently reads `not-run`."""
+    testable = any(entry.claim.experiments for entry in wiki.claims.values())
+    if settings.ledger.exists() or not testable:
+        return
+    error_console.print(
+        Text(
+            f"warning: no run ledger at {display_path(settings.ledger)} (project "
+            f"{display_path(settings.project_dir)}): claims with experiments show not-run; "
+            "`wiki verify --all` records runs, tool.wiki.ledger sets the path",
+            style="yellow",
+        )
+    )
+
+
+def print_ledger_warnings(ledger: Ledger, strict: bool = False) -> None:
+    """Torn, corrupt or conflicting ledger lines; with `strict` a conflict is an error (exit 1)."""
+    conflicts = [warning for warning in ledger.warnings if warning.conflict]
     for warning in ledger.warnings:
-        error_console.print(Text(f"warning: {warning.format()}", style="yellow"))
+        label = "error" if strict and warning.conflict else "warning"
+        error_console.print(Text(f"{label}: {warning.format()}", style="yellow"))
+    if strict and conflicts:
+        raise typer.Exit(EXIT_CONTENT)
 
 
 def print_problems(errors: list[ContentError], warnings: list[ContentError]) -> None:
@@ -412,7 +545,7 @@ def print_summary(
     style = "bold red" if errors else "yellow" if warnings else "green"
     if problems:
         line += ": " + ", ".join(problems)
-    console.print(Text(line, style=style))
+    error_console.print(Text(line, style=style))
 
 
 def fail_usage(message: str) -> NoReturn:
@@ -428,7 +561,7 @@ def _print_problem(problem: ContentError, label: str | None) -> None:
     text.append(problem.message)
     if problem.hint:
         text.append(f"\n  hint: {problem.hint}", style="cyan")
-    console.print(text)
+    error_console.print(text)
 
 
 def _plural(count: int, noun: str) -> str:

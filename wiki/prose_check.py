@@ -19,13 +19,13 @@ arrive as the same link and image tokens, so one walk covers every form.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wiki import schema
 from wiki.errors import ContentError
-from wiki.load import FieldPath, LoadedPage
+from wiki.load import LoadedPage
 from wiki.prose_parser import WIKI_LINK_MARKUP, UrlKind, checking_parser, url_kind, walk
+from wiki.references import prose_fields
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def url_diagnostics(
     for page in pages:
         found = [
             (path, problem)
-            for path, text, _ in prose_fields(page)
+            for path, text in prose_fields(page.kind, page.model)
             for problem in prose_url_problems(text, allow_remote_images=allow_remote_images)
         ]
         url = getattr(page.model, "url", None)
@@ -59,33 +59,6 @@ def url_diagnostics(
             located = ContentError(page.path, line, col, problem.message, problem.hint)
             (errors if problem.is_error else warnings).append(located)
     return errors, warnings
-
-
-def prose_fields(page: LoadedPage) -> Iterator[tuple[FieldPath, str, str]]:
-    """(field path, Markdown text, the page or claim id it speaks for) of every prose field."""
-    model, pid = page.model, page.id
-    if isinstance(model, schema.Concept):
-        yield ("summary",), model.summary, pid
-        for i, section in enumerate(model.sections):
-            yield ("sections", i, "text"), section.text, pid
-        for i, claim in enumerate(model.claims):
-            yield ("claims", i, "statement"), claim.statement, claim.id
-        for i, technique in enumerate(model.techniques):
-            yield ("techniques", i, "text"), technique.text, pid
-        for i, question in enumerate(model.open_questions):
-            yield ("open_questions", i), question, pid
-        for i, related in enumerate(model.related):
-            yield ("related", i, "note"), related.note, pid
-        for i, entry in enumerate(model.changelog):
-            yield ("changelog", i, "note"), entry.note, pid
-    elif isinstance(model, schema.Entity):
-        yield ("summary",), model.summary, pid
-        for i, link in enumerate(model.links):
-            yield ("links", i, "note"), link.note, pid
-    elif isinstance(model, schema.Source):
-        yield ("summary",), model.summary, pid
-    elif isinstance(model, schema.Thesis):
-        yield ("position",), model.position, pid
 
 
 def prose_url_problems(text: str, *, allow_remote_images: bool = False) -> list[UrlProblem]:

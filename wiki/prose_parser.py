@@ -16,7 +16,6 @@ come from a Markdown construct, and every URL it emits passed `validateLink`.
 from __future__ import annotations
 
 import functools
-import re
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,9 +25,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-LINK_PATTERN = re.compile(r"\[\[\s*([^\[\]|]+?)\s*(?:\|\s*([^\[\]]*?)\s*)?\]\]")
-"""`[[id]]` or `[[id|label]]`: group 1 is the id, group 2 the label (None without one).
-The corpus finds references with it and the parser's wiki-link rule links with it."""
+from wiki.references import LINK_PATTERN  # the linker's pattern: render and check agree
 
 
 @dataclass(frozen=True)

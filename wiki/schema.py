@@ -8,15 +8,49 @@ are resolved later by `wiki.corpus`, not here.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+# '$' is end of text for pydantic (Rust regex) and JSON Schema (ECMA 262); Python's `re`
+# would also accept a trailing newline there, so Python code uses `.fullmatch` on it.
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PAGE_KINDS: tuple[str, ...] = ("concept", "entity", "source", "thesis")
+
+
+# --- field metadata the linker walks (`wiki.references`) ----------------------------------
+
+
+@dataclass(frozen=True)
+class RefersTo:
+    """Field metadata: the value is the id of a page or claim of one of `kinds`.
+
+    `relation` names the edge in the wiki graph; `role_key` names a sibling key whose
+    value the edge carries as its role (a thesis dependency supports or challenges).
+    """
+
+    kinds: tuple[str, ...]
+    relation: str
+    role_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Field metadata: Markdown text whose `[[id]]` links the linker resolves."""
+
+
+@dataclass(frozen=True)
+class NamesOrigin:
+    """Field metadata: references below this mapping are made by the id in this field."""
+
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case id: a-z, 0-9, '-'")]
-Markdown = Annotated[str, Field(description="Markdown; [[id]] or [[id|label]] links to a page")]
+Markdown = Annotated[
+    str, Field(description="Markdown; [[id]] or [[id|label]] links to a page"), Prose()
+]
+SourceId = Annotated[Slug, RefersTo(("source",), "cites"), Field(description="a source page id")]
 
 
 class Strict(BaseModel):
@@ -76,7 +110,7 @@ class Section(Strict):
 
 class Evidence(Strict):
     grade: Grade
-    sources: list[Slug] = Field(default_factory=list)
+    sources: list[SourceId] = Field(default_factory=list)
 
 
 class ExperimentLink(Strict):
@@ -92,7 +126,7 @@ class ExperimentLink(Strict):
 
 
 class Claim(Strict):
-    id: Slug
+    id: Annotated[Slug, NamesOrigin()]
     statement: Markdown
     evidence: Evidence
     experiments: list[ExperimentLink] = Field(default_factory=list)
@@ -100,7 +134,7 @@ class Claim(Strict):
 
 class Technique(Strict):
     name: str
-    used_by: list[Slug] = Field(default_factory=list)
+    used_by: list[Annotated[Slug, RefersTo(PAGE_KINDS, "used_by")]] = Field(default_factory=list)
     text: Markdown = ""
 
 
@@ -109,18 +143,18 @@ class Benchmark(Strict):
     value: float
     unit: str | None = None
     system: str
-    source: Slug
+    source: SourceId
 
 
 class Related(Strict):
-    page: Slug
+    page: Annotated[Slug, RefersTo(PAGE_KINDS, "related")]
     note: Markdown = ""
 
 
 class ChangelogEntry(Strict):
     date: dt.date
     note: Markdown
-    sources: list[Slug] = Field(default_factory=list)
+    sources: list[SourceId] = Field(default_factory=list)
 
 
 # --- the four page kinds --------------------------------------------------------------
@@ -142,7 +176,7 @@ class Concept(Strict):
 
 
 class EntityLink(Strict):
-    page: Slug
+    page: Annotated[Slug, RefersTo(PAGE_KINDS, "links")]
     note: Markdown = ""
 
 
@@ -166,9 +200,9 @@ class Source(Strict):
 class Dependency(Strict):
     """One input of a thesis: exactly one of claim, concept or thesis."""
 
-    claim: Slug | None = None
-    concept: Slug | None = None
-    thesis: Slug | None = None
+    claim: Annotated[Slug | None, RefersTo(("claim",), "depends_on", role_key="role")] = None
+    concept: Annotated[Slug | None, RefersTo(("concept",), "depends_on", role_key="role")] = None
+    thesis: Annotated[Slug | None, RefersTo(("thesis",), "depends_on", role_key="role")] = None
     role: Role = Role.supports
 
     @model_validator(mode="after")
@@ -208,7 +242,12 @@ class Thesis(Strict):
 
 Page = Annotated[Concept | Entity | Source | Thesis, Field(discriminator="kind")]
 PAGE_ADAPTER: TypeAdapter[Concept | Entity | Source | Thesis] = TypeAdapter(Page)
-PAGE_KINDS: tuple[str, ...] = ("concept", "entity", "source", "thesis")
+PAGE_MODELS: dict[str, type[Strict]] = {
+    "concept": Concept,
+    "entity": Entity,
+    "source": Source,
+    "thesis": Thesis,
+}
 
 
 def json_schema() -> dict[str, Any]:
