@@ -43,7 +43,9 @@ from wiki.prose_parser import UrlKind, url_kind
 from wiki.schema import GRADE_ORDER, PAGE_KINDS
 from wiki.settings import Settings
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # in an installed wheel
+SOURCE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # in a source checkout
+TEMPLATE_DIR = PACKAGED_TEMPLATES if PACKAGED_TEMPLATES.is_dir() else SOURCE_TEMPLATES
 
 KIND_FOLDERS = {
     "concept": "concepts",
@@ -79,7 +81,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     `evidence` is the scoring result of `wiki.score` (None: only literature grades show);
     it reaches every template unchanged as the variable `evidence`.
     """
-    environment = template_environment()
+    environment = template_environment(settings.templates)
     claims_citing = _claims_by_source(wiki)
     benchmarks_by_source = _benchmarks_by_source(wiki)
     shared = {
@@ -127,11 +129,17 @@ def _runs_context(evidence: Any) -> dict[str, Any]:
     }
 
 
-def template_environment() -> jinja2.Environment:
+def template_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The jinja2 environment for templates/: Markdown output, so no HTML autoescape;
-    escaping is explicit (`| text` for plain strings, `prose()` for Markdown fields)."""
+    escaping is explicit (`| text` for plain strings, `prose()` for Markdown fields).
+
+    A template of the same name in `user_templates` (`[tool.wiki] templates`) wins over
+    the packaged one; every other template still comes from the package."""
+    loaders = [jinja2.FileSystemLoader(TEMPLATE_DIR)]
+    if user_templates is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(user_templates))
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # templates are cached; don't stat each file on every page
