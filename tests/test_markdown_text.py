@@ -1,11 +1,13 @@
-"""Prose -> safe Markdown: escaping, code, unsafe URLs and [[wiki links]].
+"""Prose -> safe HTML inside Markdown: escaping, code, unsafe URLs, remote images, [[links]].
 
 Rendered with Python-Markdown and the extensions the site uses (plus attr_list and
-md_in_html, which a later config might turn on), then read back with html.parser.
+md_in_html, which a later config might turn on, and pymdownx extensions that read more
+characters as syntax), then read back with html.parser.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import random
 import re
@@ -16,6 +18,7 @@ import pytest
 
 from wiki.corpus import LINK_PATTERN
 from wiki.markdown_text import LinkTarget, code_text, plain_text, prose_block, prose_inline
+from wiki.prose_parser import LINK_PATTERN as PARSER_LINK_PATTERN
 from wiki.site import mkdocs_config
 
 PAGES = {"jepa": LinkTarget("../concepts/jepa.md", "JEPA <the *architecture*>")}
@@ -26,9 +29,14 @@ def resolve(node_id: str) -> LinkTarget | None:
     return PAGES.get(node_id) or CLAIMS.get(node_id)
 
 
+# Extensions a user's mkdocs.yml often adds, each reading more characters as syntax.
+PYMDOWNX = ["pymdownx.mark", "pymdownx.caret", "pymdownx.tilde", "pymdownx.magiclink"]
+PYMDOWNX += ["pymdownx.emoji", "pymdownx.critic", "pymdownx.arithmatex", "pymdownx.betterem"]
+
+
 def site_extensions() -> tuple[list[str], dict[str, dict]]:
     """The site's Markdown extensions (names and configs), plus two a config might add."""
-    names, configs = ["attr_list", "md_in_html"], {}
+    names, configs = ["attr_list", "md_in_html", *PYMDOWNX], {}
     for extension in mkdocs_config("t")["markdown_extensions"]:
         if isinstance(extension, dict):
             configs.update(extension)
@@ -38,9 +46,14 @@ def site_extensions() -> tuple[list[str], dict[str, dict]]:
     return names, configs
 
 
-def to_html(markdown_text: str) -> str:
+@functools.cache
+def site_markdown() -> markdown.Markdown:
     names, configs = site_extensions()
-    return markdown.markdown(markdown_text, extensions=names, extension_configs=configs)
+    return markdown.Markdown(extensions=names, extension_configs=configs)
+
+
+def to_html(markdown_text: str) -> str:
+    return site_markdown().reset().convert(markdown_text)
 
 
 class Elements(HTMLParser):
@@ -83,7 +96,9 @@ def assert_safe(fragment: str) -> None:
             assert name in {"href", "src", "alt", "title", "class", "id", "style"}, name
             if name in {"href", "src"}:
                 scheme = url_scheme(value or "")
-                assert scheme is None or scheme in SAFE_SCHEMES or scheme.startswith("unsafe-")
+                assert scheme is None or scheme in SAFE_SCHEMES, f"{value!r} in {fragment!r}"
+            if name == "src":
+                assert scheme is None and not (value or "").startswith("//"), fragment
 
 
 def test_raw_html_in_prose_shows_as_text() -> None:
@@ -114,11 +129,34 @@ def test_fenced_code_block_is_shown_literally() -> None:
 
 
 def test_unclosed_fence_does_not_swallow_following_text() -> None:
-    first = prose_block("```\n<b>open fence", resolve)
+    first = prose_block("```\n<b>open fence", resolve)  # CommonMark: code to the field's end
     second = prose_block("Later paragraph with <i>tag</i>", resolve)
     rendered = to_html(first + "\n\n" + second)
-    assert "<pre" not in rendered and "<b>" not in rendered and "<i>" not in rendered
-    assert "Later paragraph" in rendered
+    assert "<b>" not in rendered and "<i>" not in rendered
+    assert Elements(rendered).tags.count(("pre", {})) == 1
+    assert "<p>Later paragraph with &#60;i&#62;tag&#60;/i&#62;</p>" in rendered
+
+
+def test_prose_block_is_raw_html_with_no_blank_line_inside() -> None:
+    block = prose_block("Para one.\n\n```\na\n\n\nb\n```\n\n- item\n\nPara two.", resolve)
+    inner = block.strip("\n")
+    assert inner.startswith('<div class="wiki-prose">') and inner.endswith("</div>")
+    assert "\n\n" not in inner  # a blank line would end the raw HTML block early
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"\[x\](javascript:alert(1))",  # text that Python-Markdown alone would make a link
+        r"\*not emphasis\*",
+        r"\`not code\`",
+        "a :smile: ==mark== $x$ ^sup^ ~~del~~ {++ins++} @user #12",
+    ],
+)
+def test_text_between_tags_holds_nothing_markdown_reads_as_syntax(text: str) -> None:
+    for rendered in (to_html(prose_block(text, resolve)), to_html(prose_inline(text, resolve))):
+        assert_safe(rendered)
+        assert [tag for tag, _ in Elements(rendered).tags if tag not in {"p", "div"}] == []
 
 
 @pytest.mark.parametrize(
@@ -155,20 +193,51 @@ def test_braces_cannot_add_attributes() -> None:
     assert all("onclick" not in attributes for _, attributes in Elements(rendered).tags)
 
 
-def test_wiki_links_become_relative_markdown_links() -> None:
-    text = "See [[jepa]], [[jepa|the family]] and claim [[ lewm-stable ]]."
-    assert prose_block(text, resolve) == (
-        r"See [JEPA &lt;the \*architecture\*&gt;](../concepts/jepa.md),"
-        " [the family](../concepts/jepa.md) and claim"
-        " [lewm-stable](../concepts/jepa.md#lewm-stable)."
-    )
+def links_of(rendered: str) -> list[tuple[str | None, str]]:
+    """(href, text) of every <a> of a fragment."""
+
+    class Anchors(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.found: list[list] = []
+            self.open = False
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "a":
+                self.found.append([dict(attrs).get("href"), ""])
+                self.open = True
+
+        def handle_endtag(self, tag: str) -> None:
+            self.open = self.open and tag != "a"
+
+        def handle_data(self, data: str) -> None:
+            if self.open:
+                self.found[-1][1] += data
+
+    parser = Anchors()
+    parser.feed(rendered)
+    return [(href, text) for href, text in parser.found]
+
+
+def test_wiki_links_become_relative_links_to_the_built_pages() -> None:
+    text = "See [[jepa]], [[jepa|the *family*]] and claim [[ lewm-stable ]]."
+    rendered = to_html(prose_block(text, resolve))
+    assert links_of(rendered) == [
+        ("../concepts/jepa.html", "JEPA <the *architecture*>"),
+        ("../concepts/jepa.html", "the family"),
+        ("../concepts/jepa.html#lewm-stable", "lewm-stable"),
+    ]
+    assert "<em>family</em>" in rendered  # a label is inline Markdown
 
 
 def test_wiki_link_with_empty_label_uses_the_title() -> None:
-    assert (
-        prose_inline("[[jepa|]]", resolve)
-        == r"[JEPA &lt;the \*architecture\*&gt;](../concepts/jepa.md)"
-    )
+    rendered = to_html("- " + prose_inline("[[jepa|]]", resolve))
+    assert links_of(rendered) == [("../concepts/jepa.html", "JEPA <the *architecture*>")]
+
+
+def test_local_markdown_links_point_at_built_pages() -> None:
+    rendered = to_html(prose_block("[notes](../notes/a.md#part) and [top](#top)", resolve))
+    assert links_of(rendered) == [("../notes/a.html#part", "notes"), ("#top", "top")]
 
 
 def test_unknown_wiki_link_is_shown_as_written() -> None:
@@ -184,6 +253,7 @@ def test_wiki_links_inside_code_stay_literal() -> None:
 
 def test_wiki_link_pattern_is_the_corpus_pattern() -> None:
     # Render and check must agree on what a link is, or a checked link could render as text.
+    assert LINK_PATTERN is PARSER_LINK_PATTERN
     assert LINK_PATTERN.fullmatch("[[ jepa | a label ]]").group(1, 2) == ("jepa", "a label")
 
 
@@ -244,6 +314,13 @@ FRAGMENTS = [
     "\t",
     "\r",
     "\x02",
+    "![i](http://h.example/a.png)",
+    "![i](//h.example/a.png)",
+    "![r]",
+    "[r]: http://h.example/r.png",
+    "[r]: javascript:alert(1)",
+    "![",
+    "](data:image/png;base64,AA)",
 ]
 
 

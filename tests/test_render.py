@@ -72,7 +72,7 @@ def test_concept_page_shows_each_claim_with_anchor_grade_and_sources(
     for claim in mini_wiki.pages["jepa"].model.claims:
         grade = claim.evidence.grade.value
         badge = f'<span class="wiki-badge wiki-grade-{grade}">'
-        assert f'id="{claim.id}">{claim.id}</span> {badge}' in claims
+        assert f'id="claim:{claim.id}">{claim.id}</span> {badge}' in claims
         for source in claim.evidence.sources:
             assert f"](../sources/{source}.md " in claims
 
@@ -111,7 +111,7 @@ def test_concept_page_lists_the_theses_that_depend_on_it(
 def test_source_page_lists_exactly_the_claims_citing_it(mini_wiki: Wiki, mini_pages: dict) -> None:
     for source in mini_wiki.by_kind("source"):
         citing = section(mini_pages[page_path("source", source.id)], "Claims citing this source")
-        anchors = {url.partition("#")[2] for url in MARKDOWN_LINK.findall(citing)} - {""}
+        anchors = {url.partition("#claim:")[2] for url in MARKDOWN_LINK.findall(citing)} - {""}
         assert anchors == set(mini_wiki.claims_citing(source.id)), source.id
     assert mini_wiki.claims_citing("v-jepa-2")
     assert "Something-Something v2" in mini_pages["sources/v-jepa-2.md"]  # figures it backs
@@ -125,7 +125,7 @@ def test_thesis_page_lists_dependencies_with_kind_role_and_link(
         row = next(
             line
             for line in depends.splitlines()
-            if f"#{dependency.target})" in line or f"/{dependency.target}.md)" in line
+            if f"#claim:{dependency.target})" in line or f"/{dependency.target}.md)" in line
         )
         assert row.startswith(f"| {dependency.target_kind} |")
         assert f"wiki-role-{dependency.role.value}" in row
@@ -143,7 +143,7 @@ def test_claims_index_lists_every_claim_with_page_grade_and_sources(
     index = mini_pages["claims.md"]
     for claim_id, entry in mini_wiki.claims.items():
         row = next(line for line in index.splitlines() if line.startswith(f"| [{claim_id}]("))
-        assert f"(concepts/{entry.page_id}.md#{claim_id})" in row
+        assert f"(concepts/{entry.page_id}.md#claim:{claim_id})" in row
         assert f"wiki-grade-{entry.claim.evidence.grade.value}" in row
         assert all(f"](sources/{source}.md " in row for source in entry.claim.evidence.sources)
 
@@ -175,7 +175,9 @@ def test_every_relative_link_points_to_a_rendered_page_and_anchor(mini_pages: di
 
 def test_without_evidence_only_the_literature_grade_shows(mini_pages: dict[str, str]) -> None:
     claim_line = next(
-        line for line in mini_pages["concepts/jepa.md"].splitlines() if 'id="lewm-stable"' in line
+        line
+        for line in mini_pages["concepts/jepa.md"].splitlines()
+        if 'id="claim:lewm-stable"' in line
     )
     assert claim_line.endswith('<span class="wiki-badge wiki-grade-moderate">moderate</span>')
 
@@ -208,7 +210,7 @@ def test_any_wiki_in_the_format_renders(write_pages, tmp_path: Path) -> None:
     )
     pages = render_pages(load_wiki(root), load_settings(tmp_path))
     assert "concepts/sourdough.md" in pages and "theses.md" in pages
-    assert "[Wild yeast](wild-yeast.md)" in pages["concepts/sourdough.md"]
+    assert '<a href="wild-yeast.html">Wild yeast</a>' in pages["concepts/sourdough.md"]
     assert "No thesis yet, so nothing to draw." in pages["graph.md"]
 
 
@@ -259,10 +261,16 @@ def test_svg_nodes_link_to_their_pages_with_a_shape_per_kind(mini_wiki: Wiki) ->
     links = {a.get("href"): a for a in root.iterfind(".//svg:g[@class='nodes']/svg:a", ns)}
     graph = depgraph.thesis_dependency_graph(mini_wiki.graph.digraph)
     assert len(links) == graph.number_of_nodes()
-    assert "concepts/jepa.html#lewm-stable" in links and "theses/latent-planning.html" in links
+    assert (
+        "concepts/jepa.html#claim:lewm-stable" in links and "theses/latent-planning.html" in links
+    )
     shapes = {}
     for href, anchor in links.items():
-        node = href.rsplit("#", 1)[-1] if "#" in href else href.rsplit("/", 1)[-1][: -len(".html")]
+        node = (
+            href.rsplit("#claim:", 1)[-1]
+            if "#" in href
+            else href.rsplit("/", 1)[-1][: -len(".html")]
+        )
         shape = next(child for child in anchor if child.get("class") == "shape")
         shapes.setdefault(graph.nodes[node]["kind"], set()).add((shape.tag, shape.get("fill")))
     assert all(len(styles) == 1 for styles in shapes.values())  # one look per kind

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from wiki import site as site_module
 from wiki.corpus import Wiki, load_wiki
 from wiki.errors import ContentErrors
 from wiki.settings import Settings, load_settings
@@ -86,7 +87,7 @@ def test_concept_page_shows_claims_grades_benchmarks_backlinks_and_theses(built)
     for claim in wiki.pages["jepa"].model.claims:
         grade = claim.evidence.grade.value
         assert re.search(
-            rf'id="{claim.id}">{claim.id}</span> <span class="wiki-badge wiki-grade-{grade}">'
+            rf'id="claim:{claim.id}">{claim.id}</span> <span class="wiki-badge wiki-grade-{grade}">'
             rf"{grade}</span>",
             page,
         )
@@ -126,7 +127,7 @@ def test_graph_nodes_are_links_into_the_site(built) -> None:
     graph = (settings.out / "graph.html").read_text(encoding="utf-8")
     svg = re.search(r'<svg[^>]*class="wiki-depgraph".*?</svg>', graph, flags=re.DOTALL).group(0)
     hrefs = re.findall(r'<a href="([^"]+)">', svg)
-    assert "concepts/jepa.html#lewm-stable" in hrefs
+    assert "concepts/jepa.html#claim:lewm-stable" in hrefs
     assert all((settings.out / href.split("#")[0]).is_file() for href in hrefs)
 
 
@@ -203,22 +204,30 @@ def test_write_tree_writes_only_changed_files_and_deletes_stale_ones(tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"]  # empty folder removed
 
 
-def test_failed_build_leaves_the_previous_site_untouched(tmp_path: Path) -> None:
+def test_failed_build_leaves_the_previous_site_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = Path(shutil.copytree(MINI, tmp_path / "content"))
     settings = settings_for(tmp_path / "project", root)
     settings.project_dir.mkdir()
     build_site(load_wiki(root), settings, strict=True)
     before = tree_digest(settings.out)
 
-    page = root / "sources" / "lewm.yaml"
-    text = page.read_text()
-    page.write_text(text.replace("summary: ", "summary: See [the notes](missing-notes.md). ", 1))
+    # Prose reaches mkdocs as finished HTML, so content no longer makes mkdocs warn: a page
+    # with a broken Markdown link stands in for whatever else might (a template, a plugin).
+    render_pages = site_module.render_pages
+
+    def render_with_a_broken_link(*args, **kwargs):
+        pages = render_pages(*args, **kwargs)
+        pages["sources/lewm.md"] += "\nSee [the notes](missing-notes.md).\n"
+        return pages
+
+    monkeypatch.setattr(site_module, "render_pages", render_with_a_broken_link, raising=True)
     with pytest.raises(ContentErrors) as failure:
-        build_site(load_wiki(root), settings, strict=True)
+        site_module.build_site(load_wiki(root), settings, strict=True)
 
     [error] = failure.value.errors
-    line = next(n for n, text in enumerate(page.read_text().splitlines(), 1) if "missing" in text)
-    assert (error.path, error.line) == (page, line)
+    assert error.path == root / "sources" / "lewm.yaml"
     assert "missing-notes.md" in error.message
     assert tree_digest(settings.out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")] == []
@@ -252,16 +261,63 @@ def test_raw_html_in_prose_appears_escaped_in_the_site(write_pages, tmp_path: Pa
     )
     settings = settings_for(tmp_path / "project", root)
     settings.project_dir.mkdir()
-    build_site(load_wiki(root), settings, strict=True)
+    with pytest.raises(ContentErrors) as refused:  # `wiki check` refuses both URLs ...
+        load_wiki(root)
+    assert sorted(error.line for error in refused.value.errors) == [4, 7]
+    build_site(refused.value.wiki, settings, strict=True)  # ... and the renderer defuses them
 
     page = (settings.out / "concepts" / "topic.html").read_text(encoding="utf-8")
     body = article(page)
     assert "<script" not in body and "<iframe" not in body and "<img" not in body
     assert not any(is_javascript(url) for url in Links(body).urls)
-    assert "Summary &lt;script&gt;alert(1)&lt;/script&gt;" in body
+    shown = body.replace("&#60;", "&lt;").replace("&#62;", "&gt;")  # either escape is text
+    assert "Summary &lt;script&gt;alert(1)&lt;/script&gt;" in shown
     assert "<code>&lt;script&gt;</code>" in body or "<code>&#60;script&#62;</code>" in body
     assert "<script>alert('title')" not in page  # nor in <title>, header or search data
     assert "</title><script>" not in page
     source = article((settings.out / "sources" / "paper.html").read_text(encoding="utf-8"))
     assert not any(is_javascript(url) for url in Links(source).urls)
     assert "javascript:alert(4)" in source  # shown as text
+
+
+class AllIds(HTMLParser):
+    """Every id attribute of a page, duplicates kept."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids.extend(value for name, value in attrs if name == "id" and value)
+
+
+def test_claim_ids_equal_to_heading_anchors_give_no_duplicate_ids(
+    write_pages, tmp_path: Path
+) -> None:
+    claims = ["changelog", "key-claims", "backlinks", "core-insight", "the-topic", "runs"]
+    claim_yaml = "".join(
+        f"  - id: {claim}\n    statement: s\n    evidence: {{grade: weak, sources: [paper]}}\n"
+        for claim in claims
+    )
+    root = write_pages(
+        {
+            "topic.yaml": "kind: concept\ntitle: The topic\nstatus: emerging\n"
+            "summary: See [[changelog]] and [[runs]].\n"
+            "sections:\n  - {heading: Core insight, text: t}\n"
+            f"claims:\n{claim_yaml}"
+            "changelog:\n  - {date: 2026-01-01, note: n}\n",
+            "paper.yaml": "kind: source\ntitle: A paper\nyear: 2024\n",
+        }
+    )
+    settings = settings_for(tmp_path / "project", root)
+    settings.project_dir.mkdir()
+    build_site(load_wiki(root), settings, strict=True)
+
+    page = (settings.out / "concepts" / "topic.html").read_text(encoding="utf-8")
+    ids = AllIds(page).ids
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"changelog", "key-claims", "backlinks", "core-insight"} <= set(ids)  # headings
+    hrefs = Links(article(page)).urls
+    for claim in ("changelog", "runs"):  # [[claim]] lands on the claim, not the heading
+        assert f"#claim:{claim}" in hrefs and f"claim:{claim}" in ids

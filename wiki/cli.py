@@ -423,6 +423,7 @@ def load_wiki_or_exit(
             settings.root,
             check_experiments=check_experiments,
             max_page_bytes=settings.max_page_bytes,
+            allow_remote_images=settings.allow_remote_images,
         )
     except ContentErrors as failure:
         errors, wiki = failure.errors, failure.wiki

@@ -15,6 +15,7 @@ from wiki import schema
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph import CONTAINS, DEPENDS_ON, WikiGraph
 from wiki.load import DEFAULT_MAX_PAGE_BYTES, FieldPath, LoadedPage, did_you_mean, load_tree
+from wiki.prose_check import url_diagnostics
 from wiki.references import LINK_PATTERN, Reference, page_references
 
 __all__ = ["LINK_PATTERN", "ClaimEntry", "Reference", "Wiki", "load_wiki"]
@@ -97,13 +98,15 @@ def load_wiki(
     root: Path,
     check_experiments: Callable[[Wiki], list[ContentError]] | None = None,
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+    allow_remote_images: bool = False,
 ) -> Wiki:
     """Load and link every page under `root`.
 
     Raises `ContentErrors` holding every error of the run (with the partly linked wiki
     as `.wiki`); `check_experiments(wiki)` adds the experiment checks of `wiki verify`.
     Pages that failed validation are linked from their raw values: their link errors
-    are reported in the same run, and what they cite counts as cited.
+    are reported in the same run, and what they cite counts as cited. URLs in prose are
+    checked (`wiki.prose_check`); remote images are errors unless `allow_remote_images`.
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content root {root} is not a folder")
@@ -125,9 +128,12 @@ def load_wiki(
     known = loaded.unloaded_ids  # ids of files with their own errors: not dangling
     errors.extend(_reference_errors(wiki, [*references, *failed_references], known))
     errors.extend(_cycle_errors(wiki))
+    url_errors, url_warnings = url_diagnostics(pages.values(), allow_remote_images)
+    errors.extend(url_errors)
     cited_by_failed = {ref.target for ref in failed_references}
     wiki.warnings = sorted(
-        [*loaded.warnings, *_warnings(wiki, cited_by_failed)], key=ContentError.sort_key
+        [*loaded.warnings, *_warnings(wiki, cited_by_failed), *url_warnings],
+        key=ContentError.sort_key,
     )
     if check_experiments is not None:
         errors.extend(check_experiments(wiki))

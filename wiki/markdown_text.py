@@ -1,70 +1,65 @@
-"""Prose fields -> safe Markdown for the generated site.
+"""Prose fields -> HTML that the generated Markdown pages carry through mkdocs untouched.
 
-Prose in a page is Markdown written by people. Before it reaches mkdocs it is made safe and
-linked: raw HTML and entities are escaped so `<script>` shows as text, link targets with a
-scheme other than http, https or mailto are defused, and `[[id]]` / `[[id|label]]` become
-relative Markdown links to the page (or to a claim's anchor on its page).
+Prose in a page is Markdown written by people. It is rendered here, once, by markdown-it-py
+(`wiki.prose_parser`: raw HTML off, a URL-scheme allow-list, `[[id]]` / `[[id|label]]` as
+links to a page or a claim's anchor), never by Python-Markdown:
 
-Code is the one place where `<` must stay `<`. Rather than guess how Python-Markdown will
-pair backticks and fences, code is turned into HTML here (`<code>` / `<pre><code>`) with every
-character that Markdown or HTML could read escaped as an entity; whatever backtick or fence
-is left over is escaped too. So the output holds no `<` that did not come from this module.
+- `prose_block` wraps the HTML in `<div class="wiki-prose">` between blank lines, a raw HTML
+  block that Python-Markdown passes through without reading it;
+- `prose_inline` renders inline Markdown only (for a list item or a table cell), where
+  Python-Markdown does read the text between tags.
+
+Both write every character of text and attribute values that Markdown or HTML could read
+as syntax as a numeric entity (`*` -> `&#42;`), so whatever reads the result next sees tags
+that markdown-it made and plain text, nothing else; a code block's newlines are entities
+too, so a block holds no blank line that could end the raw HTML block early. The result is
+a pure function of the text, the link targets and `allow_remote_images`.
+
+Remote images are shown as links unless allowed (the check reports them as errors anyway);
+local `.md` links point at the built `.html` file, as mkdocs itself would write them.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
-from wiki.corpus import LINK_PATTERN
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 
+from wiki.prose_parser import LinkTarget, Resolver, UrlKind, rendering_parser, url_kind
 
-@dataclass(frozen=True)
-class LinkTarget:
-    url: str  # relative Markdown path, optionally with '#anchor', e.g. '../sources/a-paper.md'
-    label: str  # plain text shown when the link gives none (a page title or a claim id)
+__all__ = ["LinkTarget", "Resolver", "code_text", "plain_text", "prose_block", "prose_inline"]
 
-
-# Maps a page or claim id to its LinkTarget, relative to the page being rendered; None for
-# an id it does not know (the corpus reports those as content errors before rendering).
-Resolver = Callable[[str], LinkTarget | None]
-
-
-FENCED_BLOCK = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ ]*(?P<lang>[\w#.+-]*)[ ]*\n(?P<code>.*?)\n(?P=fence)[ ]*$",
-    re.MULTILINE | re.DOTALL,
-)
-CODE_SPAN = re.compile(r"(?<!\\)(?P<ticks>`+)(?P<code>[^`\n](?:.*?[^`])??)(?P=ticks)(?!`)")
-AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^\s<>`]*)>", re.IGNORECASE)
-LINK_DESTINATION = re.compile(r"(\]\([ ]*|^[ ]{0,3}\[[^\]\n]+\]:[ ]*)", re.MULTILINE)
-SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
-SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-URL_NOISE = re.compile(r"[\x00-\x20\\<]")  # what browsers skip or Markdown drops in a URL
-ENTITY_IN_CODE = re.compile(r"[^A-Za-z0-9 ]")
+# Characters no Markdown flavour or HTML parser reads as syntax; all others become entities.
+KEPT_PUNCTUATION = frozenset(" .,;?/()%'-")
+ATTRIBUTE_SPECIALS = frozenset('"&<>|`\\')
+HTML_SUFFIX = ".html"  # mkdocs builds with use_directory_urls: false (see wiki.site)
 
 PLAIN_SPECIALS = re.compile(r"([\\`*_\[\]{}|#])")
 PLAIN_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])")
 
 
-def prose_block(text: str, resolve: Resolver) -> str:
-    """Markdown for a prose field placed on its own, starting at column 0 between blank lines."""
-    text = _normalize(text)
-    pieces: list[str] = []
-    position = 0
-    for fenced in FENCED_BLOCK.finditer(text):
-        pieces.append(_inline(text[position : fenced.start()], resolve, table=False))
-        pieces.append(_code_block(fenced.group("code"), fenced.group("lang")))
-        position = fenced.end()
-    pieces.append(_inline(text[position:], resolve, table=False))
-    return "".join(pieces).strip("\n")
+def prose_block(text: str, resolve: Resolver, *, allow_remote_images: bool = False) -> str:
+    """HTML for a prose field placed on its own, as a raw HTML block between blank lines."""
+    env = _env(resolve, allow_remote_images)
+    rendered = _RENDERER.render(rendering_parser().parse(_normalize(text), env), _OPTIONS, env)
+    return f'\n\n<div class="wiki-prose">\n{rendered}</div>\n\n'
 
 
-def prose_inline(text: str, resolve: Resolver, *, table: bool = False) -> str:
-    """Markdown for a prose field placed inside one line (a list item or, with table=True,
-    a table cell): whitespace and newlines collapse to single spaces, pipes are escaped."""
-    return _inline(" ".join(_normalize(text).split()), resolve, table=table)
+def prose_inline(
+    text: str, resolve: Resolver, *, table: bool = False, allow_remote_images: bool = False
+) -> str:
+    """HTML for a prose field placed inside one line (a list item or, with table=True, a
+    table cell): inline Markdown only, whitespace and newlines collapsed to single spaces.
+    Pipes are always entities, so `table` changes nothing and is kept for the callers."""
+    env = _env(resolve, allow_remote_images)
+    parser = rendering_parser()
+    tokens = parser.parseInline(" ".join(_normalize(text).split()), env)
+    return _RENDERER.render(tokens, _OPTIONS, env)
 
 
 def plain_text(text: str) -> str:
@@ -76,7 +71,29 @@ def plain_text(text: str) -> str:
 
 def code_text(text: str) -> str:
     """Markdown that shows a plain string as inline code, whatever characters it holds."""
-    return "<code>" + _entities(text) + "</code>"
+    return "<code>" + entities(text) + "</code>"
+
+
+def entities(text: str) -> str:
+    """`text` with every character that Markdown or HTML could read as syntax (and every
+    control character, newline included) written as a numeric entity."""
+    return "".join(
+        character
+        if character.isalnum() or character in KEPT_PUNCTUATION
+        else f"&#{ord(character)};"
+        for character in text
+    )
+
+
+def attribute_entities(value: str) -> str:
+    """An attribute value for a tag Python-Markdown may see inline: what could end the value
+    or the tag, split a table row (`|`) or open a code span, written as an entity."""
+    return "".join(
+        f"&#{ord(character)};"
+        if character in ATTRIBUTE_SPECIALS or not character.isprintable()
+        else character
+        for character in value
+    )
 
 
 def _normalize(text: str) -> str:
@@ -85,74 +102,64 @@ def _normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
 
 
-def _inline(text: str, resolve: Resolver, *, table: bool) -> str:
-    """Text with single-line code spans turned into escaped `<code>` HTML, the rest made safe."""
-    pieces: list[str] = []
-    position = 0
-    for span in CODE_SPAN.finditer(text):
-        pieces.append(_safe_text(text[position : span.start()], resolve, table=table))
-        pieces.append(code_text(span.group("code").strip()))
-        position = span.end()
-    pieces.append(_safe_text(text[position:], resolve, table=table))
-    return "".join(pieces)
+def _env(resolve: Resolver, allow_remote_images: bool) -> dict[str, Any]:
+    return {"resolve": resolve, "allow_remote_images": allow_remote_images}
 
 
-def _code_block(code: str, lang: str) -> str:
-    # A raw HTML block: Python-Markdown passes it through without reading it as Markdown.
-    css_class = f' class="language-{_entities(lang)}"' if lang else ""
-    lines = (_entities(line) for line in code.split("\n"))
-    return f"\n\n<pre><code{css_class}>" + "&#10;".join(lines) + "</code></pre>\n\n"
+def _built_url(url: str) -> str:
+    """A local Markdown link as mkdocs would write it: 'a.md#x' -> 'a.html#x'."""
+    path, hash_sign, anchor = url.partition("#")
+    if path.endswith(".md"):
+        path = path[: -len(".md")] + HTML_SUFFIX
+    return path + hash_sign + anchor
 
 
-def _entities(code: str) -> str:
-    """Every character that HTML or Markdown could read as syntax, as a numeric entity."""
-    return ENTITY_IN_CODE.sub(lambda match: f"&#{ord(match.group(0))};", code)
+class _ProseRenderer(RendererHTML):
+    """markdown-it's HTML renderer, writing text, code and attributes through `entities`."""
+
+    @staticmethod
+    def renderAttrs(token: Token) -> str:  # noqa: N802 (markdown-it's name)
+        return "".join(
+            f' {name}="{attribute_entities(str(value))}"' for name, value in token.attrItems()
+        )
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        return entities(tokens[idx].content)
+
+    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        return f"<code{self.renderAttrs(tokens[idx])}>{entities(tokens[idx].content)}</code>"
+
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        return f"<pre><code>{entities(tokens[idx].content.removesuffix(chr(10)))}</code></pre>\n"
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        token = tokens[idx]
+        language = token.info.strip().split(" ", 1)[0] if token.info else ""
+        css_class = f' class="language-{entities(language)}"' if language else ""
+        code = entities(token.content.removesuffix("\n"))
+        return f"<pre><code{css_class}>{code}</code></pre>\n"
+
+    def softbreak(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        return "\n"
+
+    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        token = tokens[idx]
+        href = str(token.attrGet("href") or "")
+        if url_kind(href) is UrlKind.LOCAL:
+            token.attrSet("href", _built_url(href))
+        return self.renderToken(tokens, idx, options, env)
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+        token = tokens[idx]
+        source = str(token.attrGet("src") or "")
+        kind = url_kind(source)
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        if kind is UrlKind.LOCAL or (kind is UrlKind.REMOTE and env["allow_remote_images"]):
+            token.attrSet("alt", alt)
+            return self.renderToken(tokens, idx, options, env)
+        # Loading it would leave the site (the check reports it): a link the reader may follow.
+        return f'<a href="{attribute_entities(source)}">{entities(alt or source)}</a>'
 
 
-def _safe_text(text: str, resolve: Resolver, *, table: bool) -> str:
-    """Text outside code: escape HTML, leftover backticks, braces and unsafe URLs; expand
-    wiki links; in a table cell escape pipes."""
-    text = _escape_html_keeping_autolinks(text)
-    text = text.replace("`", "\\`").replace("~~~", "&#126;~~")  # no code or fence opens later
-    text = text.replace("{", "\\{").replace("}", "\\}")  # no attribute lists from prose
-    text = _defuse_unsafe_urls(text)
-    text = LINK_PATTERN.sub(lambda match: _wiki_link(match, resolve), text)
-    return text.replace("|", "\\|") if table else text
-
-
-def _escape_html_keeping_autolinks(text: str) -> str:
-    pieces: list[str] = []
-    position = 0
-    for autolink in AUTOLINK.finditer(text):
-        pieces.append(_escape_html(text[position : autolink.start()]))
-        pieces.append("<" + autolink.group(1).replace("&", "&amp;") + ">")
-        position = autolink.end()
-    pieces.append(_escape_html(text[position:]))
-    return "".join(pieces)
-
-
-def _escape_html(text: str) -> str:
-    # '>' stays: it cannot open a tag, and it starts block quotes in Markdown.
-    return text.replace("&", "&amp;").replace("<", "&lt;")
-
-
-def _defuse_unsafe_urls(text: str) -> str:
-    """Prefix link destinations whose scheme is not http(s)/mailto, so `javascript:` is inert."""
-
-    def defuse(match: re.Match[str]) -> str:
-        rest = text[match.end() : match.end() + 200]
-        scheme = SCHEME.match(URL_NOISE.sub("", rest.replace("&lt;", "")))
-        if scheme and scheme.group(1).lower() not in SAFE_SCHEMES:
-            return match.group(0) + "unsafe-"
-        return match.group(0)
-
-    return LINK_DESTINATION.sub(defuse, text)
-
-
-def _wiki_link(match: re.Match[str], resolve: Resolver) -> str:
-    target = resolve(match.group(1).strip())
-    if target is None:  # unknown id (the corpus reports it): shown as written
-        return match.group(0).replace("[", "\\[").replace("]", "\\]")
-    given = (match.group(2) or "").strip()
-    label = given if given else plain_text(target.label)
-    return f"[{label}]({target.url})"
+_RENDERER = _ProseRenderer()
+_OPTIONS = rendering_parser().options

@@ -215,3 +215,30 @@ def _strip(annotation: Any) -> tuple[Any, Any]:
 
 def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def prose_fields(kind: str, values: BaseModel | dict) -> Iterator[tuple[FieldPath, str]]:
+    """(field path, Markdown text) of every `Prose` field of a page, validated or raw."""
+    yield from _prose_in_model(schema.PAGE_MODELS[kind], values, ())
+
+
+def _prose_in_model(model: type[BaseModel], values: Any, at: FieldPath) -> Iterator:
+    for name, info in model.model_fields.items():
+        value = _get(values, name)
+        if value is not None:
+            markers = [*info.metadata, *_markers(info.annotation)]
+            yield from _prose_in_value(info.annotation, markers, value, (*at, name))
+
+
+def _prose_in_value(annotation: Any, markers: list, value: Any, at: FieldPath) -> Iterator:
+    if any(isinstance(marker, schema.Prose) for marker in markers):
+        if isinstance(value, str):
+            yield at, value
+        return
+    inner, origin = _strip(annotation)
+    if origin in (list, tuple) and isinstance(value, list | tuple):
+        item_type = typing.get_args(inner)[0]
+        for index, item in enumerate(value):
+            yield from _prose_in_value(item_type, _markers(item_type), item, (*at, index))
+    elif _is_model(inner) and isinstance(value, BaseModel | dict):
+        yield from _prose_in_model(inner, value, at)

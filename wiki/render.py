@@ -30,11 +30,22 @@ import jinja2
 from wiki import depgraph
 from wiki.corpus import Wiki
 from wiki.load import LoadedPage
-from wiki.markdown_text import LinkTarget, code_text, plain_text, prose_block, prose_inline
+from wiki.markdown_text import (
+    LinkTarget,
+    attribute_entities,
+    code_text,
+    entities,
+    plain_text,
+    prose_block,
+    prose_inline,
+)
+from wiki.prose_parser import UrlKind, url_kind
 from wiki.schema import GRADE_ORDER, PAGE_KINDS
 from wiki.settings import Settings
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # in an installed wheel
+SOURCE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # in a source checkout
+TEMPLATE_DIR = PACKAGED_TEMPLATES if PACKAGED_TEMPLATES.is_dir() else SOURCE_TEMPLATES
 
 KIND_FOLDERS = {
     "concept": "concepts",
@@ -52,6 +63,13 @@ INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
 HTML_SUFFIX = ".html"
 
 
+def claim_anchor(claim_id: str) -> str:
+    """The HTML id of a claim on its page: 'claim:a-claim'. Heading ids from mkdocs'
+    toc never hold a ':', so no heading of the page (a template's 'runs' or 'changelog',
+    or an author's section) can take the same id."""
+    return f"claim:{claim_id}"
+
+
 def page_path(kind: str, page_id: str) -> str:
     """Where a page's Markdown lives in the tree, e.g. 'concepts/topic.md'."""
     return f"{KIND_FOLDERS[kind]}/{page_id}.md"
@@ -63,7 +81,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     `evidence` is the scoring result of `wiki.score` (None: only literature grades show);
     it reaches every template unchanged as the variable `evidence`.
     """
-    environment = template_environment()
+    environment = template_environment(settings.templates)
     claims_citing = _claims_by_source(wiki)
     benchmarks_by_source = _benchmarks_by_source(wiki)
     shared = {
@@ -76,7 +94,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     pages: dict[str, str] = {}
 
     def render(path: str, template: str, **context: Any) -> None:
-        links = PageLinks(wiki, path)
+        links = PageLinks(wiki, path, settings.allow_remote_images)
         markdown = environment.get_template(template).render(
             **shared, **links.functions(), **context
         )
@@ -111,11 +129,17 @@ def _runs_context(evidence: Any) -> dict[str, Any]:
     }
 
 
-def template_environment() -> jinja2.Environment:
+def template_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The jinja2 environment for templates/: Markdown output, so no HTML autoescape;
-    escaping is explicit (`| text` for plain strings, `prose()` for Markdown fields)."""
+    escaping is explicit (`| text` for plain strings, `prose()` for Markdown fields).
+
+    A template of the same name in `user_templates` (`[tool.wiki] templates`) wins over
+    the packaged one; every other template still comes from the package."""
+    loaders = [jinja2.FileSystemLoader(TEMPLATE_DIR)]
+    if user_templates is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(user_templates))
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # templates are cached; don't stat each file on every page
@@ -131,6 +155,7 @@ def template_environment() -> jinja2.Environment:
     environment.globals["GRADE_ORDER"] = GRADE_ORDER
     environment.globals["KIND_TITLES"] = KIND_TITLES
     environment.globals["INDEX_PAGES"] = INDEX_PAGES
+    environment.globals["claim_anchor"] = claim_anchor
     return environment
 
 
@@ -146,12 +171,12 @@ def title_text(text: str) -> str:
     return plain_text(text).replace("&lt;", "&lt;\u200b")
 
 
-SAFE_EXTERNAL_URL = re.compile(r"https?://[^\s<>`]+", re.IGNORECASE)
-
-
 def external_link(url: str) -> str:
-    """An http(s) URL as a Markdown autolink; anything else only as text (never a link)."""
-    return f"<{url}>" if SAFE_EXTERNAL_URL.fullmatch(url) else plain_text(url)
+    """An http(s) or mailto URL as a link (HTML, so no character of it is read as Markdown);
+    anything else only as text, never a link (`wiki check` reports it)."""
+    if url_kind(url) in (UrlKind.REMOTE, UrlKind.MAILTO):
+        return f'<a href="{attribute_entities(url)}">{entities(url)}</a>'
+    return plain_text(url)
 
 
 @dataclass(frozen=True)
@@ -160,6 +185,7 @@ class PageLinks:
 
     wiki: Wiki
     from_path: str
+    allow_remote_images: bool = False  # see `[tool.wiki] allow_remote_images`
 
     def url(self, node_id: str) -> str:
         """Relative URL of a page ('../sources/a-paper.md') or claim ('topic.md#a-claim')."""
@@ -169,7 +195,8 @@ class PageLinks:
         relative = _relative_path(target, posixpath.dirname(self.from_path))
         if entry is None:
             return relative
-        return f"#{node_id}" if target == self.from_path else f"{relative}#{node_id}"
+        anchor = claim_anchor(node_id)
+        return f"#{anchor}" if target == self.from_path else f"{relative}#{anchor}"
 
     def label(self, node_id: str) -> str:
         """Plain-text name of a page (its title) or claim (its id)."""
@@ -197,15 +224,17 @@ class PageLinks:
 
     def prose(self, text: str) -> str:
         """A Markdown prose field as a block of its own."""
-        return prose_block(text, self.resolve)
+        return prose_block(text, self.resolve, allow_remote_images=self.allow_remote_images)
 
     def prose_inline(self, text: str) -> str:
         """A Markdown prose field inside one line (a list item)."""
-        return prose_inline(text, self.resolve)
+        return prose_inline(text, self.resolve, allow_remote_images=self.allow_remote_images)
 
     def prose_cell(self, text: str) -> str:
         """A Markdown prose field inside a table cell."""
-        return prose_inline(text, self.resolve, table=True)
+        return prose_inline(
+            text, self.resolve, table=True, allow_remote_images=self.allow_remote_images
+        )
 
     def relative(self, tree_path: str) -> str:
         """A path of the tree ('plots/a.svg') relative to this page."""
