@@ -73,6 +73,14 @@ def _threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 2) // jobs)
 
 
+def capped_jobs(requested: int) -> tuple[int, str | None]:
+    """`--jobs` limited to the core count (more processes only contend), and a note if cut."""
+    cores = os.cpu_count() or 1
+    if requested <= cores:
+        return requested, None
+    return cores, f"--jobs {requested} capped at {cores} (this machine has {cores} cores)"
+
+
 @dataclass
 class LocalExecutor:
     """Runs jobs in this process (jobs=1) or a pool of `jobs` processes sharing the cores."""
