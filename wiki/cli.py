@@ -200,6 +200,7 @@ def verify(
     """
     settings = settings_or_exit(root=root)
     seed_list = parse_seeds_or_exit(seeds)
+    executor = executor_or_exit(settings, executor_name, address, jobs)
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments)
     ledger = Ledger(settings.ledger)
     claim_ids = select_claims(wiki, ledger, target, target_id, all_claims, stale)
@@ -217,7 +218,6 @@ def verify(
         ledger.check_writable()
     except LedgerError as error:
         fail_usage(f"cannot record runs: {error}")
-    executor = executor_or_exit(settings, executor_name, address, jobs)
     with RunProgress(error_console) as progress:
         try:
             result = verify_claims(
