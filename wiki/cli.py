@@ -146,6 +146,31 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     )
 
 
+@app.command()
+def serve(
+    root: RootOption = None,
+    dev_addr: Annotated[
+        str, typer.Option("--dev-addr", metavar="HOST:PORT", help="Where to serve.")
+    ] = "127.0.0.1:8000",
+) -> None:
+    """Serve the site with live reload; also rebuilds on page YAML and ledger changes."""
+    settings = settings_or_exit(root=root)
+    load_wiki_or_exit(settings, check_experiments=check_experiments)
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    from wiki.site import SiteBuildError, user_mkdocs_config, write_serve_config
+
+    try:
+        config_path = user_mkdocs_config(settings) or write_serve_config(settings)
+    except SiteBuildError as failure:
+        fail_usage(str(failure))
+    error_console.print(Text(f"serving on http://{dev_addr}/ (Ctrl-C stops)", style="green"))
+    try:
+        mkdocs_serve(config_file=str(config_path), dev_addr=dev_addr, livereload=True)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 # --- evidence: verify, status, impact, review -------------------------------------------
 
 

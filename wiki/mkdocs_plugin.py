@@ -32,6 +32,7 @@ from wiki.settings import Settings, load_settings
 
 class WikiPluginConfig(Config):
     root = config_options.Optional(config_options.Type(str))  # default: [tool.wiki] root
+    project = config_options.Optional(config_options.Type(str))  # default: mkdocs.yml's folder
 
 
 class WikiPlugin(BasePlugin[WikiPluginConfig]):
@@ -63,6 +64,8 @@ class WikiPlugin(BasePlugin[WikiPluginConfig]):
     def settings(self, config: Any) -> Settings:
         """`[tool.wiki]` of the pyproject.toml beside mkdocs.yml; the `root` option wins."""
         project = Path(config.config_file_path or ".").resolve().parent
+        if self.config.project:  # `wiki serve` without a user mkdocs.yml names it
+            project = Path(self.config.project)
         root = Path(self.config.root) if self.config.root else None
         return load_settings(project, root=project / root if root else None)
 
