@@ -229,5 +229,5 @@ def test_python_dash_m_wiki_checks_without_importing_heavy_libraries(mini_root: 
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "checked 9 pages" in result.stdout
+    assert "checked 9 pages" in result.stderr  # a diagnostic: stderr
     assert "heavy: []" in result.stdout

@@ -41,7 +41,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def statuses(project: Path) -> dict:
     result = invoke("status", "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)  # diagnostics (the missing-ledger warning) go to stderr
 
 
 def review_every_thesis(project: Path) -> None:

@@ -1,8 +1,10 @@
 """The `wiki` command. Thin: each command loads settings, calls the modules and reports.
 
 Exit codes: 0 ok, 1 content errors, 2 usage errors (bad option, missing content root,
-unreadable settings). Heavy libraries (mkdocs, matplotlib, torch) are imported inside
-the commands that need them, so `wiki check` starts fast.
+unreadable settings). Results (tables, JSON, trees) go to stdout; diagnostics (errors,
+warnings, summaries, progress) go to stderr, so `wiki status --json | jq` stays clean.
+Heavy libraries (mkdocs, matplotlib, torch) are imported inside the commands that need
+them, so `wiki check` starts fast.
 """
 
 from __future__ import annotations
@@ -32,13 +34,49 @@ app = typer.Typer(
     name="wiki",
     help="Compile, check and publish the research wiki.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 # Piped output (CI logs, files) gets 120 columns instead of rich's 80, so tables stay readable.
 PIPED_WIDTH = None if sys.stdout.isatty() else 120
-console = Console(highlight=False, soft_wrap=True, width=PIPED_WIDTH)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, width=PIPED_WIDTH)  # results
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)  # diagnostics
+
+
+def package_version() -> str:
+    """The installed version of jepa-wiki (the distribution `wiki` ships in)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("jepa-wiki")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"wiki (jepa-wiki) {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Compile, check and publish the research wiki.
+
+    Every command that reads content takes --root DIR; `wiki schema` and `wiki new` do
+    not read it. Settings come from [tool.wiki] of the nearest pyproject.toml at or above
+    --root (or the current folder).
+    """
+
 
 RootOption = Annotated[
     Path | None,
@@ -70,11 +108,14 @@ def check(root: RootOption = None, strict: StrictOption = False) -> None:
 def build(root: RootOption = None, out: OutOption = None, strict: StrictOption = False) -> None:
     """Check the wiki, then render it to Markdown and build the static site."""
     settings = settings_or_exit(root=root, out=out)
+    output_folder_or_exit(settings)
     wiki = load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
     from wiki.evidence import gather_evidence
+    from wiki.output_folder import UnsafeOutput
     from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
     started = time.perf_counter()
+    warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     evidence = gather_evidence(wiki, ledger.records(), settings)
     print_ledger_warnings(ledger, strict=strict)
@@ -83,14 +124,16 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
         print_problems(failure.errors, [])
         raise typer.Exit(EXIT_CONTENT) from None
+    except UnsafeOutput as refusal:  # the folder changed since the check above
+        fail_usage(str(refusal))
     except SiteBuildError as failure:
         error_console.print(Text(str(failure), style="bold red"))
         error_console.print(Text("the previous site was left as it was", style="dim"))
         raise typer.Exit(EXIT_CONTENT) from None
     for warning in report.warnings:
-        console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
+        error_console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
     elapsed = time.perf_counter() - started
-    console.print(
+    error_console.print(
         Text(
             f"site built in {display_path(settings.out)} ({elapsed:.2f} s: compile "
             f"{report.compile_seconds:.2f} s, mkdocs {report.mkdocs_seconds:.2f} s; "
@@ -157,7 +200,7 @@ def verify(
     from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
     from wiki.verify import verify_claims
 
-    with RunProgress(console) as progress:
+    with RunProgress(error_console) as progress:
         try:
             result = verify_claims(
                 wiki,
@@ -208,6 +251,7 @@ def status(
     from wiki.report import print_stale_theses, status_json, status_table
     from wiki.score import score_wiki
 
+    warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     scores = score_wiki(wiki, ledger.records())
     if as_json:
@@ -296,6 +340,22 @@ def settings_or_exit(root: Path | None = None, out: Path | None = None) -> Setti
     return settings
 
 
+def output_folder_or_exit(settings: Settings) -> None:
+    """Refuse (exit 2, one line) an --out whose replacement could delete the user's files."""
+    from wiki.output_folder import UnsafeOutput, check_output_folder, recorded_output
+
+    try:
+        check_output_folder(
+            settings.out,
+            content_root=settings.root,
+            ledger=settings.ledger,
+            project_dir=settings.project_dir,
+            previous_out=recorded_output(settings.build_dir),
+        )
+    except UnsafeOutput as refusal:
+        fail_usage(str(refusal))
+
+
 def load_wiki_or_exit(
     settings: Settings,
     strict: bool = False,
@@ -380,6 +440,21 @@ def select_claims(
     return [cid for cid in wiki.claim_ids_of(target_id) if cid in testable]
 
 
+def warn_if_no_ledger(settings: Settings, wiki: Wiki) -> None:
+    """A missing ledger is said out loud: otherwise every claim silently reads `not-run`."""
+    testable = any(entry.claim.experiments for entry in wiki.claims.values())
+    if settings.ledger.exists() or not testable:
+        return
+    error_console.print(
+        Text(
+            f"warning: no run ledger at {display_path(settings.ledger)} (project "
+            f"{display_path(settings.project_dir)}): claims with experiments show not-run; "
+            "`wiki verify --all` records runs, tool.wiki.ledger sets the path",
+            style="yellow",
+        )
+    )
+
+
 def print_ledger_warnings(ledger: Ledger, strict: bool = False) -> None:
     """Torn, corrupt or conflicting ledger lines; with `strict` a conflict is an error (exit 1)."""
     conflicts = [warning for warning in ledger.warnings if warning.conflict]
@@ -419,7 +494,7 @@ def print_summary(
     style = "bold red" if errors else "yellow" if warnings else "green"
     if problems:
         line += ": " + ", ".join(problems)
-    console.print(Text(line, style=style))
+    error_console.print(Text(line, style=style))
 
 
 def fail_usage(message: str) -> NoReturn:
@@ -435,7 +510,7 @@ def _print_problem(problem: ContentError, label: str | None) -> None:
     text.append(problem.message)
     if problem.hint:
         text.append(f"\n  hint: {problem.hint}", style="cyan")
-    console.print(text)
+    error_console.print(text)
 
 
 def _plural(count: int, noun: str) -> str:

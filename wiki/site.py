@@ -12,6 +12,7 @@ The generated site is self-contained: no web fonts (`theme.font: false`), no CDN
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import json
@@ -32,7 +33,18 @@ import yaml
 from filelock import FileLock
 
 from wiki.corpus import Wiki
-from wiki.errors import ContentError, ContentErrors
+from wiki.errors import ContentError, ContentErrors, display_path
+from wiki.output_folder import (
+    STAMP_FILE,
+    check_output_folder,
+    is_marked,
+    mark,
+    mount_point_of,
+    new_staging_folder,
+    recorded_output,
+    remove_leftovers,
+    swap_into_place,
+)
 from wiki.render import (
     CLAIMS_PAGE,
     GRAPH_PAGE,
@@ -44,12 +56,11 @@ from wiki.render import (
     page_path,
     render_pages,
 )
-from wiki.settings import Settings
+from wiki.settings import BUILD_DIR, Settings
 
-BUILD_DIR_NAME = ".wiki-build"  # under the project folder; holds docs/, mkdocs.yml, stamps
+BUILD_DIR_NAME = BUILD_DIR  # under the project folder; holds docs/, mkdocs.yml, stamps
 ASSETS_DIR = TEMPLATE_DIR / "assets"
 ASSETS_URL = "assets"
-STAMP_FILE = "last-build.json"
 
 
 @dataclass(frozen=True)
@@ -90,9 +101,20 @@ def build_site(
     raised as `ContentErrors` located at the page's YAML file. `evidence` goes to the
     templates (see `wiki.render.render_pages`). `force` runs mkdocs even if nothing changed.
     """
-    build_dir = settings.project_dir / BUILD_DIR_NAME
-    build_dir.mkdir(parents=True, exist_ok=True)
+    build_dir = settings.build_dir
+    check_output_folder(
+        settings.out,
+        content_root=settings.root,
+        ledger=settings.ledger,
+        project_dir=settings.project_dir,
+        previous_out=recorded_output(build_dir),
+    )
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SiteBuildError(_os_error_message(error, build_dir)) from None
     with FileLock(build_dir / "build.lock"):
+        remove_leftovers(settings.out)
         started = time.perf_counter()
         files = {**render_pages(wiki, settings, evidence), **asset_files()}
         changes = write_tree(build_dir / "docs", files)
@@ -215,6 +237,7 @@ def site_is_current(build_dir: Path, out: Path, stamp: str) -> bool:
         recorded.get("out") == str(out.resolve())
         and recorded.get("stamp") == stamp
         and (out / "index.html").is_file()
+        and is_marked(out)
     )
 
 
@@ -235,9 +258,10 @@ def publish_site(
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; a published site must be readable
+    try:
+        staging = new_staging_folder(out)
+    except OSError as error:
+        raise SiteBuildError(_os_error_message(error, out.parent)) from None
     try:
         with _captured_mkdocs_warnings() as warnings:
             try:
@@ -253,23 +277,27 @@ def publish_site(
                 raise SiteBuildError(_failure_message(failure, warnings)) from failure
             except MkDocsException as failure:
                 raise SiteBuildError(_failure_message(failure, warnings)) from failure
+        mark(staging)  # mkdocs keeps hidden files, but a plugin might not
+        swap_into_place(staging, out)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SiteBuildError(_os_error_message(error, out)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _swap_into_place(staging, out)
     return warnings
 
 
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Replace `out` by `staging` with two renames, then delete the old site."""
-    retired = None
-    if out.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        retired.rmdir()
-        out.rename(retired)
-    staging.rename(out)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+def _os_error_message(error: OSError, near: Path) -> str:
+    """One line for a file-system failure while publishing; the old site is never touched."""
+    if error.errno == errno.ENOSPC:
+        return (
+            f"no space left on {mount_point_of(near)} (building {display_path(near)}); "
+            "the previous site is untouched"
+        )
+    where = error.filename or near
+    reason = error.strerror or str(error)
+    return f"cannot write the site: {reason}: {where}; the previous site is untouched"
 
 
 @contextmanager
