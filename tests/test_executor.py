@@ -14,7 +14,7 @@ def thread_probe(monkeypatch):
 
     monkeypatch.setitem(jepa_ref.experiments.EXPERIMENTS, THREAD_PROBE.name, THREAD_PROBE)
     threads_before = torch.get_num_threads()
-    yield RunJob("k" * 16, THREAD_PROBE.name, {}, 0)
+    yield RunJob("k" * 16, THREAD_PROBE.name, {}, 0, registry="jepa_ref")
     torch.set_num_threads(threads_before)
 
 

@@ -409,6 +409,13 @@ def settings_or_exit(root: Path | None = None, out: Path | None = None) -> Setti
         settings = load_settings(root=root, out=out)
     except SettingsError as error:
         fail_usage(str(error))
+    from wiki.experiments import RegistryError, active_catalog, use_registries
+
+    use_registries(settings.experiments)
+    try:
+        active_catalog()  # a registry that is not installed is a usage error, said once
+    except RegistryError as error:
+        fail_usage(str(error))
     if not settings.root.is_dir():
         fail_usage(f"content folder {display_path(settings.root)} does not exist (see --root)")
     return settings

@@ -1,5 +1,8 @@
 """Where experiment runs execute: a small interface so scoring never cares.
 
+A job names its registry; the process that runs it loads that registry through the
+`wiki.experiments` entry points and lets it set the job's thread count first.
+
 `LocalExecutor` runs in this process (one job) or in a process pool (`--jobs N`).
 A distributed engine only has to implement `Executor.run_all`.
 """
@@ -16,6 +19,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wiki.experiments import ExperimentRegistry, active_catalog, load_object, load_registry
+
 
 @dataclass(frozen=True)
 class RunJob:
@@ -25,6 +30,7 @@ class RunJob:
     experiment: str
     config: dict[str, Any]
     seed: int
+    registry: str = ""  # the `wiki.experiments` entry point; "" = whichever chosen one has it
 
 
 @dataclass
@@ -56,17 +62,27 @@ class Executor(Protocol):
 
 def execute(job: RunJob, threads: int) -> RunOutcome:
     """Run one job here and now; an experiment's exception becomes an outcome's error."""
-    from jepa_ref.experiments import run_experiment
-    from jepa_ref.runtime import configure_torch
-
-    configure_torch(threads=threads)
-    start = time.perf_counter()
     try:
-        result = run_experiment(job.experiment, job.config, job.seed)
+        registry = _registry_of(job)
+        if registry.configure_threads:
+            load_object(registry.configure_threads)(threads)
+        start = time.perf_counter()
+        experiment = registry.experiments[job.experiment]
+        config = experiment.config.model_validate(job.config)
+        result = experiment.load_runner()(config, job.seed)
     except Exception:  # an experiment bug must not lose the other runs
         return RunOutcome(job, error=traceback.format_exc(limit=5), threads=threads)
     seconds = time.perf_counter() - start
     return RunOutcome(job, result.metrics, result.curves, seconds, threads)
+
+
+def _registry_of(job: RunJob) -> ExperimentRegistry:
+    # Loaded by name in the process that runs the job: a pool or cluster worker finds the
+    # registry through its own entry points, as the driver did.
+    if job.registry:
+        return load_registry(job.registry)
+    catalog = active_catalog()
+    return catalog.owner[job.experiment]
 
 
 def _threads_per_job(jobs: int) -> int:

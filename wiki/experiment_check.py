@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from jepa_ref.experiments import EXPERIMENTS, Experiment
 from wiki.errors import ContentError
 from wiki.expect import ExpectationSyntaxError, parse_expectation
+from wiki.experiments import Experiment, active_catalog
 from wiki.load import did_you_mean
 from wiki.schema import ExperimentLink
 
@@ -24,9 +24,10 @@ FieldPath = tuple[str | int, ...]
 
 
 def check_experiments(
-    wiki: Any, registry: Mapping[str, Experiment] = EXPERIMENTS
+    wiki: Any, registry: Mapping[str, Experiment] | None = None
 ) -> list[ContentError]:
     """Every problem in every claim's `experiments` entries, located; empty when all is well."""
+    registry = active_catalog() if registry is None else registry
     errors: list[ContentError] = []
     for entry in wiki.claims.values():
         for position, link in enumerate(entry.claim.experiments):

@@ -1,7 +1,8 @@
 """The run ledger: `results/runs.jsonl`, one JSON record per line, appended, never edited.
 
 A run is one experiment, one resolved config, one seed. Its key hashes those
-with the jepa_ref source fingerprint and the torch version, so the same key
+with the registry's code fingerprint and environment version (jepa_ref: its source
+and the torch version; `wiki.experiments`), so the same key
 means "this exact computation already happened" and can be reused. Records of
 older code stay in the file; they are superseded (derived at read time, never
 marked in the file) because their key no longer matches what scoring asks for.
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import platform
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wiki.atomic_write import describe_os_error
 from wiki.expect import ExpectationResult, evaluate_expectations
+from wiki.experiments import active_catalog
 
 KEY_LENGTH = 16  # hex chars of sha256: 64 bits, ample for a ledger of thousands of runs
 LOCK_TIMEOUT_S = 120.0  # an append holds the lock for milliseconds; waiting longer means a hang
@@ -99,25 +99,18 @@ def run_key(
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:KEY_LENGTH]
 
 
-@functools.cache
 def current_code_fingerprint() -> str:
-    """Fingerprint of the jepa_ref sources (imports no torch), read once per process.
+    """The chosen registries' code fingerprint (imports no torch), read once per process.
 
     Once: planning, every record and scoring then hash the same code, so a source edit
     made while `wiki verify` runs cannot give a record a key other than the planned one.
     """
-    from jepa_ref.experiments import source_fingerprint
-
-    return source_fingerprint()
+    return active_catalog().code_fingerprint
 
 
-@functools.cache
 def current_torch_version() -> str:
-    """The installed torch version, read from package metadata so that torch is not imported."""
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
-        return "not-installed"
+    """The chosen registries' environment version (for jepa_ref: torch, not imported)."""
+    return active_catalog().environment_version
 
 
 def build_record(

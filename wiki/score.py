@@ -42,8 +42,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from jepa_ref.experiments import EXPERIMENTS, Experiment
 from wiki.expect import ExpectationResult, evaluate_expectations
+from wiki.experiments import Experiment, active_catalog
 from wiki.ledger import (
     RunRecord,
     canonical_json,
@@ -176,19 +176,21 @@ def link_seeds(link: ExperimentLink) -> list[int]:
     return list(range(seeds)) if isinstance(seeds, int) else list(seeds)
 
 
-def resolve_config(link: ExperimentLink, registry: Registry = EXPERIMENTS) -> dict[str, Any]:
+def resolve_config(link: ExperimentLink, registry: Registry | None = None) -> dict[str, Any]:
     """The link's params validated by its experiment's config model, every field filled in."""
+    registry = active_catalog() if registry is None else registry
     config = registry[link.experiment].config.model_validate(link.params)
     return config.model_dump(mode="json")
 
 
 def planned_runs(
     link: ExperimentLink,
-    registry: Registry = EXPERIMENTS,
+    registry: Registry | None = None,
     code_fingerprint: str | None = None,
     torch_version: str | None = None,
 ) -> list[PlannedRun]:
     """One PlannedRun per seed, keyed under the given (default: current) code and torch."""
+    registry = active_catalog() if registry is None else registry
     code_fingerprint = code_fingerprint or current_code_fingerprint()
     torch_version = torch_version or current_torch_version()
     config = resolve_config(link, registry)
@@ -236,11 +238,12 @@ class RunIndex:
 def score_wiki(
     wiki: Any,
     ledger_records: Iterable[RunRecord],
-    registry: Registry = EXPERIMENTS,
+    registry: Registry | None = None,
     code_fingerprint: str | None = None,
     torch_version: str | None = None,
 ) -> WikiScores:
     """Verdicts, effective grades and factors of every claim, fingerprints, thesis staleness."""
+    registry = active_catalog() if registry is None else registry
     code_fingerprint = code_fingerprint or current_code_fingerprint()
     torch_version = torch_version or current_torch_version()
     index = RunIndex(ledger_records)
@@ -516,7 +519,7 @@ def _runs(keys: Iterable[str]) -> str:
 
 
 def grade_history(
-    wiki: Any, ledger_records: Iterable[RunRecord], registry: Registry = EXPERIMENTS
+    wiki: Any, ledger_records: Iterable[RunRecord], registry: Registry | None = None
 ) -> dict[str, list[GradeChange]]:
     """Each claim's effective-grade changes as the ledger grew, oldest first.
 
@@ -530,6 +533,7 @@ def grade_history(
     GradeChange. Staleness caused only by code edited after the last run is not
     history: it shows in `score_wiki`, not here.
     """
+    registry = active_catalog() if registry is None else registry
     claims_by_run: dict[tuple[str, str], set[str]] = defaultdict(set)
     for claim_id, entry in wiki.claims.items():
         for link in entry.claim.experiments:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jepa_ref.experiments import EXPERIMENTS, Experiment
 from wiki.corpus import Wiki
 from wiki.executor import Executor, RunJob, RunOutcome
+from wiki.experiments import Catalog, Experiment, active_catalog
 from wiki.ledger import Ledger, LedgerError, RunRecord, build_record, save_for_recovery
 from wiki.score import PlannedRun, WikiScores, planned_runs, score_wiki
 
@@ -35,6 +35,7 @@ class PlannedClaimRun:
 class VerifyPlan:
     claim_ids: list[str]
     runs: list[PlannedClaimRun]
+    registry_of: dict[str, str] = field(default_factory=dict)  # experiment -> registry name
 
     @property
     def jobs(self) -> list[RunJob]:
@@ -43,7 +44,8 @@ class VerifyPlan:
         for planned in self.runs:
             if planned.cached is None and planned.run.key not in unique:
                 run = planned.run
-                unique[run.key] = RunJob(run.key, run.experiment, run.config, run.seed)
+                registry = self.registry_of.get(run.experiment, "")
+                unique[run.key] = RunJob(run.key, run.experiment, run.config, run.seed, registry)
         return list(unique.values())
 
 
@@ -72,9 +74,10 @@ def plan_verification(
     records: Iterable[RunRecord],
     seeds: list[int] | None = None,
     force: bool = False,
-    registry: Registry = EXPERIMENTS,
+    registry: Registry | None = None,
 ) -> VerifyPlan:
     """Every run the claims' links ask for (`seeds` overrides each link's own), cached or not."""
+    registry = active_catalog() if registry is None else registry
     by_key = {record.key: record for record in records if record.status == "ok"}
     claim_ids = list(claim_ids)
     runs = []
@@ -86,7 +89,13 @@ def plan_verification(
             for run in planned_runs(link, registry):
                 cached = None if force else by_key.get(run.key)
                 runs.append(PlannedClaimRun(claim_id, index, run, dict(link.expect), cached))
-    return VerifyPlan(claim_ids, runs)
+    owners = {r.run.experiment: _registry_name(registry, r.run.experiment) for r in runs}
+    return VerifyPlan(claim_ids, runs, owners)
+
+
+def _registry_name(registry: Registry, experiment: str) -> str:
+    # A Catalog knows which registry holds an experiment; a plain table (tests) does not.
+    return registry.registry_name(experiment) if isinstance(registry, Catalog) else ""
 
 
 def execute_plan(
@@ -144,9 +153,10 @@ def verify_claims(
     on_plan: Callable[[VerifyPlan], None] = lambda plan: None,
     on_outcome: Callable[[RunOutcome, RunRecord | None], None] = lambda outcome, record: None,
     on_start: Callable[[RunJob], None] = lambda job: None,
-    registry: Registry = EXPERIMENTS,
+    registry: Registry | None = None,
 ) -> VerifyResult:
     """Plan, execute what is missing, and score the wiki before and after."""
+    registry = active_catalog() if registry is None else registry
     records_before = ledger.records()
     plan = plan_verification(wiki, claim_ids, records_before, seeds, force, registry)
     on_plan(plan)

@@ -3,40 +3,31 @@
 Metadata (names, descriptions, config models, metric names) imports without
 torch, so `wiki check` can validate a claim's `params` and `expect` keys
 cheaply. `run_experiment` imports the experiment's module only when called.
+`REGISTRY` is what the `wiki.experiments` entry point `jepa_ref` names: the
+interface is `wiki.experiments`'; the table, fingerprint and versions are ours.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from jepa_ref.experiments import configs
+from wiki.experiments import (
+    Experiment,
+    ExperimentRegistry,
+    ExperimentResult,
+    ProtocolCard,
+)
 
-
-class ExperimentResult(BaseModel):
-    """What every experiment returns: named scalar metrics and small curves."""
-
-    metrics: dict[str, float]
-    curves: dict[str, list[float]] = Field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Experiment:
-    name: str
-    description: str
-    config: type[BaseModel]
-    metric_names: Callable[[Any], tuple[str, ...]]  # config instance -> metric names it yields
-    runner: str  # "module:function", imported only when the experiment runs
-
-    def load_runner(self) -> Callable[[Any, int], ExperimentResult]:
-        module_name, function_name = self.runner.split(":")
-        return getattr(importlib.import_module(module_name), function_name)
+__all__ = ["EXPERIMENTS", "REGISTRY", "Experiment", "ExperimentResult", "run_experiment"]
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -95,6 +86,23 @@ EXPERIMENTS: dict[str, Experiment] = {
 }
 
 
+def _with_protocol_cards(experiments: dict[str, Experiment]) -> dict[str, Experiment]:
+    # The cards live in protocols.py (plain dicts) when it exists; validated here, once.
+    try:
+        protocols = importlib.import_module("jepa_ref.experiments.protocols").PROTOCOLS
+    except ModuleNotFoundError:
+        return experiments
+    for name, experiment in experiments.items():
+        card = protocols.get(name)
+        if card is not None:
+            protocol = ProtocolCard.model_validate(card)
+            experiments[name] = dataclasses.replace(experiment, protocol=protocol)
+    return experiments
+
+
+EXPERIMENTS = _with_protocol_cards(EXPERIMENTS)
+
+
 def run_experiment(name: str, params: dict[str, Any] | BaseModel, seed: int) -> ExperimentResult:
     """Validate `params` against the experiment's config and run it for one seed."""
     experiment = EXPERIMENTS[name]
@@ -112,3 +120,26 @@ def source_fingerprint() -> str:
         digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """`source_fingerprint()` read once per process (what run keys hash)."""
+    return source_fingerprint()
+
+
+def torch_version() -> str:
+    """The installed torch version, from package metadata so that torch is not imported."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "not-installed"
+
+
+REGISTRY = ExperimentRegistry(
+    name="jepa_ref",
+    experiments=EXPERIMENTS,
+    fingerprint="jepa_ref.experiments:code_fingerprint",
+    environment="jepa_ref.experiments:torch_version",
+    configure_threads="jepa_ref.runtime:configure_torch",
+)
