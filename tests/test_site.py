@@ -86,8 +86,8 @@ def test_concept_page_shows_claims_grades_benchmarks_backlinks_and_theses(built)
     for claim in wiki.pages["jepa"].model.claims:
         grade = claim.evidence.grade.value
         assert re.search(
-            rf'id="{claim.id}">{claim.id}</span> <span class="wiki-badge wiki-grade-{grade}">'
-            rf"{grade}</span>",
+            rf'<h3 id="{claim.id}">{claim.id}<a class="headerlink" href="#{claim.id}"[^>]*>'
+            rf'.*?</h3>\s*<p><span class="wiki-badge wiki-grade-{grade}">{grade}</span>',
             page,
         )
     assert re.search(r"<td[^>]*>77\.3&nbsp;% top-1</td>", page)

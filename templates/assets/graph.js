@@ -125,11 +125,18 @@
     return base.replace(/\/$/, "") + "/";
   }
 
+  /* The theme's text and background colours as rgb()/rgba(): the browser resolves the CSS
+     variables, and cytoscape does not take the theme's 8-digit hex colours. */
   function themeColours() {
-    var body = getComputedStyle(document.body);
-    var fg = body.getPropertyValue("--md-typeset-color").trim() || body.color || "#222";
-    var bg = body.getPropertyValue("--md-default-bg-color").trim() || "#fff";
-    return { fg: fg, bg: bg };
+    var probe = document.createElement("span");
+    probe.style.color = "var(--md-typeset-color, #222)";
+    probe.style.backgroundColor = "var(--md-default-bg-color, #fff)";
+    probe.hidden = true;
+    document.body.appendChild(probe);
+    var computed = getComputedStyle(probe);
+    var colours = { fg: computed.color, bg: computed.backgroundColor };
+    probe.remove();
+    return colours;
   }
 
   function stylesheet() {
