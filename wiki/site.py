@@ -261,6 +261,7 @@ def mkdocs_config(title: str) -> dict[str, Any]:
             "tables",
             "admonition",
             "attr_list",  # `### claim-id { #claim-id }`: each claim a heading with its anchor
+            "pymdownx.details",  # `???` blocks: run tables and plots folded under each claim
         ],
         "nav": nav,
         "validation": {
