@@ -1,131 +1,159 @@
-"""Benchmark the compiler on a generated wiki: check, cold build, no-change rebuild.
+"""Benchmark the compiler on dense generated wikis, side by side with plain mkdocs.
 
-usage: python benchmarks/bench_wiki.py [--pages 1000] [--out benchmarks/wiki.md]
+usage: python benchmarks/bench_wiki.py [--pages 1000 5000] [--out benchmarks/wiki.md]
 
-Generates N synthetic pages (concepts with claims and links, sources, theses)
-in a temporary folder, then times the `wiki` CLI on them in fresh processes,
-so start-up (imports) is part of the figure, as a user sees it.
+For each size: `wiki check`, a cold `wiki build`, a rebuild with nothing changed (and how
+many files it wrote), a rebuild after a prose edit of one concept, and plain
+`mkdocs build` of the same information as Markdown (index-only nav) run right after the
+cold build, reported as a ratio. Every command runs in a fresh process, so start-up is
+part of each figure, and its peak RSS is read from the kernel (wait4). Start-up: `wiki
+--help`, `wiki check` on the shipped wiki, `wiki check` on 10,000 generated pages.
+The machine's load average is recorded before and after: figures from a loaded machine
+are not comparable with idle ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
-import random
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from dense_wiki import dense_pages, plain_markdown_project, write_pages  # noqa: E402
+
 WIKI = [sys.executable, "-m", "wiki"]
+MKDOCS = [sys.executable, "-m", "mkdocs"]
 
 
-def synthetic_pages(count: int, seed: int = 0) -> dict[str, dict]:
-    """Page id -> YAML document: ~10% sources, ~5% theses, the rest concepts."""
-    rng = random.Random(seed)
-    n_sources = max(1, count // 10)
-    n_theses = max(1, count // 20)
-    n_concepts = count - n_sources - n_theses
-    sources = [f"paper-{i}" for i in range(n_sources)]
-    concepts = [f"concept-{i}" for i in range(n_concepts)]
-    pages: dict[str, dict] = {}
-    for i, source in enumerate(sources):
-        pages[source] = {
-            "kind": "source",
-            "title": f"Paper {i}",
-            "authors": ["A. Author", "B. Author"],
-            "year": 2020 + i % 6,
-            "url": f"https://arxiv.org/abs/2601.{i:05d}",
-            "summary": f"Synthetic paper {i}.",
-        }
-    for i, concept in enumerate(concepts):
-        neighbours = rng.sample(concepts, k=min(3, len(concepts)))
-        pages[concept] = {
-            "kind": "concept",
-            "title": f"Concept {i}",
-            "status": "emerging",
-            "summary": f"Concept {i} relates to [[{neighbours[0]}]] and [[{neighbours[1]}]].",
-            "sections": [{"heading": "Overview", "text": "Some prose. " * 20}],
-            "claims": [
-                {
-                    "id": f"{concept}-claim-{j}",
-                    "statement": f"Claim {j} of concept {i}.",
-                    "evidence": {"grade": "moderate", "sources": rng.sample(sources, k=1)},
-                }
-                for j in range(2)
-            ],
-            "benchmarks": [
-                {"metric": "accuracy", "value": 50 + i % 50, "system": "S", "source": sources[0]}
-            ],
-            "open_questions": ["Does it scale?"],
-            "related": [{"page": n, "note": "related"} for n in neighbours if n != concept],
-            "changelog": [{"date": "2026-01-01", "note": "Generated."}],
-        }
-    for i in range(n_theses):
-        deps = [{"claim": f"{rng.choice(concepts)}-claim-0"}, {"concept": rng.choice(concepts)}]
-        if i > 0:
-            deps.append({"thesis": f"thesis-{i - 1}"})
-        pages[f"thesis-{i}"] = {
-            "kind": "thesis",
-            "title": f"Thesis {i}",
-            "position": "A position.",
-            "confidence": "medium",
-            "depends_on": deps,
-        }
-    return pages
+@dataclass(frozen=True)
+class Timing:
+    seconds: float
+    peak_mib: float
 
 
-def write_pages(pages: dict[str, dict], root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    for page_id, doc in pages.items():
-        (root / f"{page_id}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+def timed(command: list[str], cwd: Path) -> Timing:
+    """Run `command` in a fresh process; wall time and that process's peak RSS (wait4)."""
+    with tempfile.TemporaryFile("w+") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if process.returncode != 0:
+            log.seek(0)
+            sys.exit(f"{' '.join(command)} failed:\n{log.read()}")
+    return Timing(seconds, usage.ru_maxrss / 1024)
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, str]:
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return seconds, done.stdout.strip().splitlines()[-1]
+def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
+    """Every file below `folders` with (inode, mtime): what a rebuild wrote shows as changed."""
+    files = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                stat = path.stat()
+                files[str(path)] = (stat.st_ino, stat.st_mtime_ns)
+    return files
+
+
+def files_written(before: dict, after: dict) -> int:
+    changed = sum(1 for name, mark in after.items() if before.get(name) != mark)
+    return changed + sum(1 for name in before if name not in after)
+
+
+def edit_one_concept(root: Path) -> None:
+    concepts = sorted((root / "concepts").glob("*.yaml"))
+    page = concepts[len(concepts) // 2]
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("latent", "latent edited", 1), encoding="utf-8")
+
+
+def bench_size(pages: int) -> list[tuple[str, str, str]]:
+    """Rows (command, seconds, note) for one generated wiki of `pages` pages."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        project, plain = Path(tmp) / "wiki", Path(tmp) / "plain"
+        content = dense_pages(pages)
+        write_pages(content, project / "pages")
+        (project / "pyproject.toml").write_text('[tool.wiki]\nroot = "pages"\n', encoding="utf-8")
+        plain_markdown_project(content, plain)
+        check = timed([*WIKI, "check"], project)
+        cold = timed([*WIKI, "build"], project)
+        floor = timed([*MKDOCS, "build", "--quiet"], plain)
+        outputs = (project / "site", project / ".wiki-build")
+        before = snapshot(*outputs)
+        noop = timed([*WIKI, "build"], project)
+        written = files_written(before, snapshot(*outputs))
+        edit_one_concept(project / "pages")
+        edited = timed([*WIKI, "build"], project)
+        rows += [
+            (f"{pages}: wiki check", check, ""),
+            (f"{pages}: wiki build, cold", cold, f"{cold.seconds / floor.seconds:.2f}x plain"),
+            (f"{pages}: plain mkdocs build, same content", floor, "index-only nav"),
+            (f"{pages}: wiki build, nothing changed", noop, f"{written} files written"),
+            (
+                f"{pages}: wiki build, one concept's prose edited",
+                edited,
+                f"{edited.seconds / cold.seconds:.0%} of cold",
+            ),
+        ]
+    return [(name, f"{t.seconds:.2f}", f"{t.peak_mib:.0f}", note) for name, t, note in rows]
+
+
+def bench_startup() -> list[tuple[str, str, str, str]]:
+    rows = []
+    help_ = min((timed([*WIKI, "--help"], REPO) for _ in range(3)), key=lambda t: t.seconds)
+    shipped = min((timed([*WIKI, "check"], REPO) for _ in range(3)), key=lambda t: t.seconds)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_pages(dense_pages(10_000), Path(tmp) / "pages")
+        big = timed([*WIKI, "check", "--root", "pages"], Path(tmp))
+    for name, timing in (
+        ("wiki --help (best of 3)", help_),
+        ("wiki check, shipped wiki (best of 3)", shipped),
+        ("wiki check, 10,000 generated pages", big),
+    ):
+        rows.append((name, f"{timing.seconds:.2f}", f"{timing.peak_mib:.0f}", ""))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--pages", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--out", type=Path, default=HERE / "wiki.md")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp)
-        write_pages(synthetic_pages(args.pages), project / "pages")
-        root = ["--root", "pages"]
-        out = ["--out", "site"]
-        rows = [
-            ("wiki check", *timed([*WIKI, "check", *root], project)),
-            ("wiki build (cold)", *timed([*WIKI, "build", *root, *out], project)),
-            ("wiki build (nothing changed)", *timed([*WIKI, "build", *root, *out], project)),
-        ]
-        markdown_files = sum(1 for _ in (project / ".wiki-build").rglob("*.md"))
+    load_before = os.getloadavg()
+    rows = bench_startup()
+    for pages in args.pages:
+        rows += bench_size(pages)
+    load_after = os.getloadavg()
 
     lines = [
-        f"# wiki compiler on {args.pages} generated pages",
+        "# wiki compiler on dense generated wikis",
         "",
-        f"`python benchmarks/bench_wiki.py --pages {args.pages}` on {platform.machine()},"
-        f" Python {platform.python_version()}; each command in a fresh process.",
+        f"`python benchmarks/bench_wiki.py --pages {' '.join(map(str, args.pages))}` "
+        f"(`make bench-wiki`) on {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; each command in a fresh process. Load average "
+        f"(1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "
+        f"{' '.join(f'{x:.2f}' for x in load_after)}.",
         "",
-        "| command | seconds | its last line |",
-        "|---|---|---|",
-        *(f"| {name} | {seconds:.2f} | {last} |" for name, seconds, last in rows),
+        "Pages: 60% concepts (3 claims, 2 benchmarks, 3 related, prose with [[links]]),"
+        " 25% sources, 10% theses, 5% entities (`benchmarks/dense_wiki.py`).",
         "",
-        f"Markdown files generated: {markdown_files}.",
+        "| command | seconds | peak RSS MiB | note |",
+        "|---|---|---|---|",
+        *(f"| {name} | {seconds} | {peak} | {note} |" for name, seconds, peak, note in rows),
     ]
     text = "\n".join(lines) + "\n"
-    args.out.write_text(text)
+    args.out.write_text(text, encoding="utf-8")
     print(text)
 
 

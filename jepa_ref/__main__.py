@@ -31,6 +31,7 @@ from pydantic import ValidationError  # noqa: E402
 from jepa_ref.experiments import EXPERIMENTS, run_experiment  # noqa: E402
 
 USAGE_ERROR = 2
+THREADS = 2  # the calibration of every experiment: 2 CPU threads
 
 
 class UsageError(Exception):
@@ -73,6 +74,9 @@ def finite_or_none(value: float) -> float | None:
 def run_command(name: str, seed: int, assignments: list[str]) -> dict[str, Any]:
     """Run one experiment for one seed and return the JSON-ready record."""
     config = resolve_config(name, parse_assignments(assignments))
+    from jepa_ref.runtime import configure_torch  # imports torch: only when running
+
+    configure_torch(threads=THREADS)
     print(f"running {name} seed={seed}: {config.model_dump_json()}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     result = run_experiment(name, config, seed)

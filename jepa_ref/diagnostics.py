@@ -109,6 +109,32 @@ def linear_probe_r2(
     return (1.0 - residual[varying] / total[varying]).mean().item()
 
 
+def knn_probe_r2(
+    train_z: Tensor, train_y: Tensor, test_z: Tensor, test_y: Tensor, k: int = 10
+) -> float:
+    """Held-out R^2 of k-nearest-neighbour regression from embeddings to targets.
+
+    Features are standardised with the train mean and std (as in `linear_probe_r2`),
+    neighbours are the `k` train embeddings nearest in Euclidean distance, the
+    prediction is the mean of their targets. Non-linear and free of a fitted
+    readout, so it reads the geometry of the embedding (LeJEPA reports k-NN
+    beside linear probes). R^2 as in `linear_probe_r2`.
+    """
+    train_z, test_z = _as_matrix(train_z), _as_matrix(test_z)
+    train_y, test_y = _as_matrix(_as_column(train_y)), _as_matrix(_as_column(test_y))
+    mean, std = train_z.mean(dim=0), train_z.std(dim=0)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    distances = torch.cdist((test_z - mean) / std, (train_z - mean) / std)  # (M, N)
+    nearest = distances.topk(min(k, train_z.shape[0]), largest=False).indices  # (M, k)
+    predicted = train_y[nearest].mean(dim=1)  # (M, Y)
+    residual = (test_y - predicted).square().sum(dim=0)
+    total = (test_y - test_y.mean(dim=0)).square().sum(dim=0)
+    varying = total > 0
+    if not bool(varying.any()):
+        return float("nan")
+    return (1.0 - residual[varying] / total[varying]).mean().item()
+
+
 def _as_column(y: Tensor) -> Tensor:
     y = torch.as_tensor(y)
     return y.unsqueeze(-1) if y.ndim == 1 else y

@@ -12,19 +12,24 @@ import random
 import torch
 
 
-def configure_torch(threads: int = 2) -> None:
-    """Set the thread count, flush denormals to zero and prefer deterministic kernels.
+def configure_torch(threads: int | None = None) -> None:
+    """Flush denormals to zero, prefer deterministic kernels and, if given, set the thread count.
+
+    `threads=None` (what every experiment passes) leaves the thread count to whoever
+    runs the experiment: the executor sets it per job and records it, and the
+    command line `python -m jepa_ref run` sets 2.
 
     Flushing denormals matters: a collapsing run drives activations and
     gradients towards 1e-38 and below, where CPU arithmetic on denormal floats
     is about 30x slower. Deterministic algorithms cost nothing measurable on
     CPU; `warn_only` keeps an op without a deterministic kernel from raising.
     """
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(threads)
-    except RuntimeError:
-        pass  # only settable before the first parallel op; later calls keep the first value
+    if threads is not None:
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(threads)
+        except RuntimeError:
+            pass  # only settable before the first parallel op; later calls keep the first value
     torch.set_flush_denormal(True)
     torch.use_deterministic_algorithms(True, warn_only=True)
 

@@ -71,3 +71,26 @@ def fake_run(
         torch_version=torch,
         date=dt.datetime(2026, 11, day, 12, 0, tzinfo=dt.UTC),
     )
+
+
+class ThreadProbeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def run_thread_probe(config: ThreadProbeConfig, seed: int) -> ExperimentResult:
+    """Configures torch as every jepa_ref experiment does, then reports the threads it got."""
+    import torch
+
+    from jepa_ref.runtime import configure_torch
+
+    configure_torch()
+    return ExperimentResult(metrics={"threads": float(torch.get_num_threads())})
+
+
+THREAD_PROBE = Experiment(
+    "thread_probe",
+    "Reports torch's thread count inside the run.",
+    ThreadProbeConfig,
+    lambda config: ("threads",),
+    "fake_registry:run_thread_probe",
+)

@@ -132,6 +132,14 @@ def test_verify_needs_a_target(project: Path) -> None:
     assert invoke("verify", "--all", "--seeds", "4-2").exit_code == 2
 
 
+@pytest.mark.parametrize("seeds", ["\uff10", "0-5000", "x"])
+def test_bad_seeds_are_one_line_in_the_tools_words(project: Path, seeds: str) -> None:
+    result = invoke("verify", "--all", "--seeds", seeds)
+    assert result.exit_code == 2
+    assert "seeds are non-negative integers like 0-4 or 0,3,7" in result.output
+    assert "invalid literal" not in result.output and "Traceback" not in result.output
+
+
 TINY_CONCEPT = """\
 kind: concept
 title: Topic
@@ -171,3 +179,32 @@ def test_verify_claim_end_to_end_on_a_tiny_real_experiment(tmp_path, monkeypatch
 
     status = json.loads(invoke("status", "--json").output)
     assert status["claims"]["tiny-stable"]["effective_grade"] == "moderate"
+
+
+def test_build_strict_refuses_a_ledger_with_conflicting_records(project: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_registry import fake_run
+
+    from wiki.ledger import Ledger
+
+    ledger = Ledger(project / "results" / "runs.jsonl")
+    ledger.append(fake_run("toy", {"probe_r2": 0.1}))
+    ledger.append(fake_run("toy", {"probe_r2": 0.2}))
+    result = invoke("build", "--strict", "--out", str(project / "site"))
+    assert result.exit_code == 1, result.output
+    assert "conflicts with line 1" in result.output and "runs.jsonl:2" in result.output
+    assert not (project / "site").exists()
+
+
+def test_verify_refuses_before_running_when_the_ledger_is_a_folder(tmp_path, monkeypatch) -> None:
+    (tmp_path / "concepts").mkdir()
+    (tmp_path / "concepts" / "topic.yaml").write_text(TINY_CONCEPT)
+    (tmp_path / "concepts" / "paper.yaml").write_text("kind: source\ntitle: P\nyear: 2026\n")
+    (tmp_path / "results" / "runs.jsonl").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("verify", "claim", "tiny-stable")
+    assert result.exit_code == 2, result.output
+    assert "cannot record runs" in result.output and "is a folder" in result.output
+    assert "run(s) to execute" not in result.output and "Traceback" not in result.output

@@ -143,3 +143,13 @@ def test_auroc_needs_both_classes_and_matching_lengths():
         auroc([0.1, 0.2], [1, 1])
     with pytest.raises(ValueError, match="labels"):
         auroc([0.1, 0.2, 0.3], [0, 1])
+
+
+def test_knn_probe_reads_a_nonlinear_code_that_a_linear_probe_cannot():
+    from jepa_ref.diagnostics import knn_probe_r2
+
+    generator = torch.Generator().manual_seed(0)
+    y = torch.rand(600, 1, generator=generator) * 6.0
+    z = torch.cat((torch.sin(y), torch.cos(y)), dim=1)  # a circle: not linear in y
+    assert knn_probe_r2(z[:400], y[:400], z[400:], y[400:]) > 0.95
+    assert knn_probe_r2(torch.zeros(400, 2), y[:400], torch.zeros(200, 2), y[400:]) < 0.05

@@ -96,3 +96,9 @@ def test_comparisons_joined_by_and_must_all_hold() -> None:
 def test_a_broken_part_of_an_and_is_rejected(text: str) -> None:
     with pytest.raises(ExpectationSyntaxError):
         parse_expectation(text)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize("text", ["> 0.95", "< 0.95", "!= 0", ">= -1e308 and <= 1e308"])
+def test_non_finite_values_fail_every_expectation(value, text):
+    assert not parse_expectation(text).holds(value)

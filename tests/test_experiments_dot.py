@@ -47,20 +47,56 @@ def test_experiment_returns_every_metric_it_names(name, tiny_results):
     result = tiny_results[name]
     expected = experiment.metric_names(experiment.config.model_validate(TINY[name]))
     assert set(result.metrics) == set(expected)
-    assert all(math.isfinite(value) for value in result.metrics.values())
+    # A normalised success is NaN by design when the oracle does not beat random.
+    finite = {k: v for k, v in result.metrics.items() if "normalized" not in k}
+    assert all(math.isfinite(value) for value in finite.values())
     assert result.curves and all(0 < len(curve) <= 100 for curve in result.curves.values())
 
 
 def test_success_rates_are_fractions(tiny_results):
     metrics = tiny_results["latent_planning"].metrics
-    assert all(0.0 <= value <= 1.0 for value in metrics.values())
-    assert all(value * 2 == round(value * 2) for value in metrics.values())  # 2 episodes
+    rates = [value for name, value in metrics.items() if "_success" in name and "norm" not in name]
+    assert all(0.0 <= value <= 1.0 for value in rates)
+    assert all(value * 2 == round(value * 2) for value in rates)  # 2 episodes
+
+
+def test_planning_goals_lie_goal_offset_random_steps_ahead():
+    from jepa_ref.experiments.configs import LatentPlanningConfig
+    from jepa_ref.experiments.latent_planning import evaluation_tasks
+    from jepa_ref.runtime import make_generator
+
+    config = LatentPlanningConfig(episodes=64, goal_offset=3)
+    starts, goals = evaluation_tasks(config, make_generator(0))
+    # At most max_step = 2 px per axis per step: never farther than 3 steps can go.
+    assert ((goals - starts).abs() <= 3 * 2.0 + 1e-6).all()
+
+
+def test_true_dynamics_oracle_reaches_goals_one_plan_ahead():
+    from jepa_ref.experiments.configs import LatentPlanningConfig
+    from jepa_ref.experiments.latent_planning import control, evaluation_tasks, true_position_cost
+    from jepa_ref.runtime import make_generator
+
+    config = LatentPlanningConfig(episodes=6)
+    starts, goals = evaluation_tasks(config, make_generator(1))
+    generator = make_generator(2)
+    closest = [
+        control(true_position_cost(goal), start, goal, config, generator)
+        for start, goal in zip(starts, goals, strict=True)
+    ]
+    assert max(closest) <= 2.0  # the ceiling the protocol rests on
+
+
+def same_numbers(first: dict[str, float], second: dict[str, float]) -> bool:
+    """Equal keys and values, NaN equal to NaN (a normalised success may be NaN)."""
+    return first.keys() == second.keys() and all(
+        first[k] == second[k] or (math.isnan(first[k]) and math.isnan(second[k])) for k in first
+    )
 
 
 def test_same_seed_gives_identical_metrics_twice_in_one_process(tiny_results):
     for name in ("collapse_prevention", "latent_planning"):
         again = run_experiment(name, TINY[name], seed=0)
-        assert again.metrics == tiny_results[name].metrics
+        assert same_numbers(again.metrics, tiny_results[name].metrics)
         assert again.curves == tiny_results[name].curves
 
 
@@ -126,11 +162,12 @@ def test_subsample_keeps_at_most_the_requested_points_with_both_ends():
 
 
 # --- the full default configs (slow: about a minute each on 2 cores) -------------------------
+# Design seed 100: seeds 0-4 are kept for the verdicts.
 
 
 @pytest.mark.slow
 def test_full_collapse_prevention_separates_pure_prediction_from_vicreg_and_sigreg():
-    metrics = run_experiment("collapse_prevention", {}, seed=0).metrics
+    metrics = run_experiment("collapse_prevention", {}, seed=100).metrics
     for method in ("vicreg", "sigreg"):
         assert 0.5 <= metrics[f"{method}_emb_std"] <= 1.5
         assert metrics[f"{method}_probe_r2"] > 0.95
@@ -141,13 +178,13 @@ def test_full_collapse_prevention_separates_pure_prediction_from_vicreg_and_sigr
 @pytest.mark.slow
 def test_full_pure_prediction_collapses_below_1e_2_without_the_batchnorm_projector():
     params = {"methods": ["pure"], "projector_batchnorm": False}
-    metrics = run_experiment("collapse_prevention", params, seed=0).metrics
+    metrics = run_experiment("collapse_prevention", params, seed=100).metrics
     assert metrics["pure_emb_std"] < 1e-2
 
 
 @pytest.mark.slow
 def test_full_lewm_sweep_stays_spread_and_finite_for_every_lambda():
-    result = run_experiment("lewm_two_loss", {}, seed=0)
+    result = run_experiment("lewm_two_loss", {}, seed=100)
     assert 0.5 <= result.metrics["min_emb_std"] <= result.metrics["max_emb_std"] <= 1.5
     assert result.metrics["all_losses_finite"] == 1.0
     lambdas = EXPERIMENTS["lewm_two_loss"].config().lambdas
@@ -158,15 +195,16 @@ def test_full_lewm_sweep_stays_spread_and_finite_for_every_lambda():
 
 @pytest.mark.slow
 def test_full_distractor_world_keeps_jepa_on_the_dot_and_pulls_the_autoencoder_off():
-    metrics = run_experiment("distractor_invariance", {}, seed=0).metrics
+    metrics = run_experiment("distractor_invariance", {}, seed=100).metrics
     assert metrics["jepa_probe_r2"] > 0.8
     assert metrics["ae_probe_r2"] < 0.3
     assert metrics["ae_clean_probe_r2"] > 0.8
 
 
 @pytest.mark.slow
-def test_full_latent_planning_beats_random_actions_with_the_pure_model():
-    """Only what holds on every seed: SIGReg's model reaches 10-40% here, not the 90% the
-    literature suggests (its latent distance to the goal is informative only within ~5 px)."""
-    metrics = run_experiment("latent_planning", {}, seed=0).metrics
-    assert metrics["pure_success"] > metrics["random_success"] + 0.3
+def test_full_latent_planning_sigreg_reaches_the_oracle_ceiling_above_random():
+    """Under LeWM's goal-offset protocol (design seeds 100-104): SIGReg 1.0 at 2 px, the
+    true-dynamics oracle 1.0, random actions 0.42-0.60."""
+    metrics = run_experiment("latent_planning", {}, seed=100).metrics
+    assert metrics["oracle_success_2px"] == 1.0
+    assert metrics["sigreg_success_2px"] > metrics["random_success_2px"] + 0.3

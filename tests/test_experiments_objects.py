@@ -73,7 +73,13 @@ def test_without_any_masking_the_two_slot_predictors_are_the_same():
 def test_masked_latent_prediction_reports_only_the_variants_asked_for():
     params = {**TINY["masked_latent_prediction"], "variants": ["sigreg"]}
     result = run_experiment("masked_latent_prediction", params, seed=0)
-    assert set(result.metrics) == {"sigreg_emb_std", "sigreg_probe_r2"}
+    # SIGReg variants also report the projector's space, where SIGReg acts.
+    assert set(result.metrics) == {
+        "sigreg_emb_std",
+        "sigreg_probe_r2",
+        "sigreg_projector_emb_std",
+        "sigreg_projector_probe_r2",
+    }
 
 
 def test_counterfactual_clips_are_ones_where_removal_matters():

@@ -11,6 +11,7 @@ import pytest
 
 from jepa_ref.__main__ import main, parse_assignments
 from jepa_ref.experiments import EXPERIMENTS
+from jepa_ref.experiments.configs import COLLAPSE_METRICS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,18 +27,14 @@ def test_run_prints_one_json_object_with_the_record_keys():
     command = [
         sys.executable, "-m", "jepa_ref", "run", "collapse_prevention", "--seed", "3",
         "--set", "steps=4", "--set", "batch_size=8", "--set", 'methods=["pure"]',
+        "--set", "collapsed_arm=false",
     ]  # fmt: skip
     completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     record = json.loads(completed.stdout)  # the whole of stdout is one object
     assert set(record) == {"experiment", "seed", "config", "metrics", "curves", "seconds"}
     assert record["experiment"] == "collapse_prevention" and record["seed"] == 3
     assert record["config"]["steps"] == 4 and record["config"]["methods"] == ["pure"]
-    assert set(record["metrics"]) == {
-        "pure_emb_std",
-        "pure_active_dims",
-        "pure_rankme",
-        "pure_probe_r2",
-    }
+    assert set(record["metrics"]) == {f"pure_{name}" for name in COLLAPSE_METRICS}
     assert record["seconds"] > 0
     assert "collapse_prevention" in completed.stderr  # progress goes to stderr
 

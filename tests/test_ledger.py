@@ -1,5 +1,6 @@
 import json
 import multiprocessing
+import os
 import signal
 import subprocess
 import sys
@@ -124,17 +125,28 @@ def test_two_concurrent_writers_leave_every_record_intact(tmp_path):
     path = tmp_path / "runs.jsonl"
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_append_many, args=(path, w, 200)) for w in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-        assert worker.exitcode == 0
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+            assert worker.exitcode == 0
+    finally:  # a failed assertion must not leave a writer running
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
     ledger = Ledger(path)
     records = ledger.records()
     assert ledger.warnings == []
     assert len(records) == 400
     assert len({r.seed for r in records}) == 400
     assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+def _default_sigint() -> None:
+    # Runs in the child before exec: SIGINT must interrupt it even if the parent ignored it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -156,12 +168,100 @@ def test_interrupt_between_appends_leaves_a_valid_ledger(tmp_path):
             time.sleep(0.001)
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "ready"
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
+    # A background shell starts the suite with SIGINT ignored, and children inherit that:
+    # simulate it here, so the test proves the child restores the default handler itself.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_sigint,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    finally:  # never leak a busy child, whatever failed above
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
     ledger = Ledger(path)
     records = ledger.records()
     assert len(records) >= 3 and ledger.warnings == []
     assert [r.seed for r in records] == list(range(len(records)))
     assert isinstance(records[0], RunRecord)
+
+
+def test_same_key_with_other_metrics_is_a_conflict_naming_both_lines(tmp_path):
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    ledger.append(fake_run("toy", {"probe_r2": 0.1}, day=1))
+    ledger.append(fake_run("toy", {"probe_r2": float("nan")}, seed=1))
+    ledger.append(fake_run("toy", {"probe_r2": float("nan")}, seed=1, day=2))  # agrees: NaN
+    ledger.append(fake_run("toy", {"probe_r2": 0.9}, day=3))
+    records = ledger.records()
+    assert len(records) == 4
+    (conflict,) = ledger.warnings
+    assert conflict.conflict and conflict.line == 4
+    assert "conflicts with line 1" in conflict.format() and ":4:" in conflict.format()
+
+
+def test_check_writable_refuses_a_folder_an_unwritable_dir_and_a_held_lock(tmp_path):
+    from filelock import FileLock
+
+    from wiki.ledger import LedgerError
+
+    folder = tmp_path / "runs.jsonl"
+    folder.mkdir()
+    with pytest.raises(LedgerError, match="is a folder"):
+        Ledger(folder).check_writable()
+
+    fine = Ledger(tmp_path / "ok" / "runs.jsonl")
+    fine.check_writable()
+    assert not fine.path.exists()  # probing creates no ledger
+
+    held = Ledger(tmp_path / "held.jsonl", lock_timeout=0.05)
+    with FileLock(held.lock_path):
+        with pytest.raises(LedgerError, match="lock still held after 0.05 s"):
+            held.check_writable()
+        with pytest.raises(LedgerError, match="lock still held"):
+            held.append(fake_run("toy", {"probe_r2": 0.1}))
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="POSIX permissions")
+def test_check_writable_refuses_a_read_only_results_folder(tmp_path):
+    from wiki.ledger import LedgerError
+
+    results = tmp_path / "results"
+    results.mkdir()
+    results.chmod(0o555)
+    try:
+        with pytest.raises(LedgerError, match="not writable"):
+            Ledger(results / "runs.jsonl").check_writable()
+    finally:
+        results.chmod(0o755)
+
+
+def test_a_full_disk_is_one_line_and_the_record_can_be_recovered(tmp_path, monkeypatch):
+    import errno
+
+    import wiki.ledger
+    from wiki.ledger import LedgerError, save_for_recovery
+
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    record = fake_run("toy", {"probe_r2": 0.1})
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(wiki.ledger, "_write_all", full)
+    with pytest.raises(LedgerError, match="no space left on the device") as error:
+        ledger.append(record)
+    assert "\n" not in str(error.value)
+    monkeypatch.undo()
+    saved = save_for_recovery(record, ledger.path)
+    assert saved == tmp_path / "runs.jsonl.recovered"
+    assert RunRecord.model_validate_json(saved.read_text()) == record

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wiki import load, schema
+from wiki import located_yaml, schema
 from wiki.errors import ContentError
-from wiki.load import MAX_ALIAS_NODES, LoadedPage, load_page, load_pages
+from wiki.load import LoadedPage, load_page, load_pages
+from wiki.located_yaml import MAX_ALIAS_NODES
 
 SOURCE = """
 kind: source
@@ -123,7 +124,7 @@ def test_locations_find_text_inside_a_prose_value(write_pages) -> None:
 
 def test_pure_python_yaml_gives_the_same_pages_and_locations(mini_root, monkeypatch) -> None:
     fast, _ = load_pages(mini_root)
-    monkeypatch.setattr(load, "LOADER", yaml.SafeLoader)
+    monkeypatch.setattr(located_yaml, "LOADER", yaml.SafeLoader)
     slow, errors = load_pages(mini_root)
     assert errors == []
     assert [page.model for page in slow] == [page.model for page in fast]

@@ -526,7 +526,7 @@ def test_scoring_with_default_versions_never_imports_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=root)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=root, timeout=120)
 
 
 def test_extra_seeds_run_beyond_the_declared_ones_count_in_the_verdict():
@@ -534,3 +534,10 @@ def test_extra_seeds_run_beyond_the_declared_ones_count_in_the_verdict():
     (link,) = _score(_claim("moderate", _link(seeds=2)), records).links
     assert link.seeds == [0, 1, 7]
     assert link.verdict is Verdict.partial and link.failed_seeds == [7]
+
+
+def test_an_infinite_metric_never_reproduces_or_moves_a_grade():
+    diverged = {**GOOD, "probe_r2": float("inf")}
+    score = _score(_claim("moderate", _link(seeds=3)), _runs(diverged, diverged, diverged))
+    assert score.links[0].verdict is Verdict.not_reproduced
+    assert score.effective_grade is not Grade.strong

@@ -114,3 +114,12 @@ def test_diagnostics_go_to_stderr_and_results_to_stdout(project, monkeypatch) ->
     assert "checked 9 pages" in checked.stderr
     impact = runner.invoke(app, ["impact", "lewm-stable"])
     assert impact.exit_code == 0 and "lewm-stable" in impact.stdout and impact.stderr == ""
+
+
+def test_without_any_project_the_folder_holding_the_content_is_the_project(tmp_path) -> None:
+    content, elsewhere = tmp_path / "notes" / "pages", tmp_path / "elsewhere"
+    content.mkdir(parents=True)
+    elsewhere.mkdir()
+    settings = load_settings(root=content, cwd=elsewhere)
+    assert settings.project_dir == tmp_path / "notes"
+    assert settings.build_dir == tmp_path / "notes" / ".wiki-build"

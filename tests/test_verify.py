@@ -1,5 +1,7 @@
 """wiki verify with a fake registry and executor: caching, force, seeds, failures."""
 
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,7 +9,7 @@ import pytest
 from fake_registry import FAKE_REGISTRY
 
 from wiki.corpus import load_wiki
-from wiki.executor import RunJob, RunOutcome
+from wiki.executor import RunJob, RunOutcome, capped_jobs
 from wiki.ledger import Ledger
 from wiki.score import Verdict
 from wiki.verify import parse_seeds, verify_claims
@@ -144,7 +146,46 @@ def test_seed_specs(text: str, seeds: list[int]) -> None:
     assert parse_seeds(text) == seeds
 
 
-@pytest.mark.parametrize("text", ["", "a", "4-2", "1,,2", "-1"])
-def test_bad_seed_specs_are_rejected(text: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "text", ["", "a", "4-2", "1,,2", "-1", "\uff10", "\u0663", "1-\u0663", "0x1", "+3", " - "]
+)
+def test_bad_seed_specs_are_rejected_in_the_tools_words(text: str) -> None:
+    with pytest.raises(ValueError) as error:
         parse_seeds(text)
+    assert "invalid literal" not in str(error.value)
+    assert "0-4" in str(error.value) or "runs backwards; write 2-4" in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["0-1000", "0-99999999999", ",".join(map(str, range(1001)))])
+def test_more_than_a_thousand_seeds_are_refused_without_building_the_list(text: str) -> None:
+    with pytest.raises(ValueError, match="at most 1000"):
+        parse_seeds(text)
+    assert len(parse_seeds("0-999")) == 1000
+
+
+def test_jobs_are_capped_at_the_core_count_with_a_note(monkeypatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert capped_jobs(1) == (1, None)
+    assert capped_jobs(2) == (2, None)
+    jobs, note = capped_jobs(8)
+    assert jobs == 2 and "8" in note and "2 cores" in note
+
+
+def test_a_run_the_ledger_refuses_goes_to_a_recovery_file(wiki, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "results" / "runs.jsonl")
+
+    class LedgerBreaksMidRun(FakeExecutor):
+        def run_all(self, jobs, on_start=lambda job: None):
+            for count, outcome in enumerate(super().run_all(jobs, on_start)):
+                if count == 1:  # the ledger becomes a folder while runs are under way
+                    ledger.path.unlink()
+                    ledger.path.mkdir()
+                yield outcome
+
+    result = verify(wiki, ledger, LedgerBreaksMidRun())
+    assert len(result.fresh) == 1 and len(result.unsaved) == 2
+    recovery = tmp_path / "results" / "runs.jsonl.recovered"
+    assert all(unsaved.recovery_file == recovery for unsaved in result.unsaved)
+    assert "is a folder" in result.unsaved[0].error
+    saved = [line for line in recovery.read_text().splitlines() if line]
+    assert [json.loads(line)["seed"] for line in saved] == [1, 2]

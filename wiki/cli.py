@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,6 +28,9 @@ from wiki.experiment_check import check_experiments
 from wiki.ledger import Ledger
 from wiki.load import did_you_mean
 from wiki.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from wiki.executor import Executor
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -118,7 +122,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
     evidence = gather_evidence(wiki, ledger.records(), settings)
-    print_ledger_warnings(ledger)
+    print_ledger_warnings(ledger, strict=strict)
     try:
         report = build_site(wiki, settings, strict=strict, evidence=evidence)
     except ContentErrors as failure:  # e.g. problems only rendering finds, under --strict
@@ -163,6 +167,23 @@ def verify(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rerun even when cached.")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Runs in parallel (processes).")] = 1,
+    executor_name: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="local|ray",
+            help="Where runs execute (default: tool.wiki.executor, else local).",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="ADDR",
+            help="Ray cluster to join: auto or HOST:PORT (default: tool.wiki.ray_address;"
+            " none starts Ray on this machine).",
+        ),
+    ] = None,
     check_only: Annotated[
         bool,
         typer.Option(
@@ -174,7 +195,8 @@ def verify(
     """Rerun a claim's experiments, record the runs, re-score, flag the theses it moves.
 
     Examples: `wiki verify claim lewm-stable`, `wiki verify page jepa`,
-    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`.
+    `wiki verify --all --seeds 0-4`, `wiki verify --stale --jobs 2`,
+    `wiki verify --all --executor ray --address auto`.
     """
     settings = settings_or_exit(root=root)
     seed_list = parse_seeds_or_exit(seeds)
@@ -185,18 +207,24 @@ def verify(
         console.print(Text("nothing to verify: every selected claim is up to date", style="green"))
         return
 
-    from wiki.executor import LocalExecutor
+    from wiki.ledger import LedgerError
     from wiki.progress import RunProgress
+    from wiki.ray_executor import RayUnavailable
     from wiki.report import FAILING_VERDICTS, newly_stale, print_verify_result
     from wiki.verify import verify_claims
 
+    try:  # before anything runs: a finished run must have somewhere to go
+        ledger.check_writable()
+    except LedgerError as error:
+        fail_usage(f"cannot record runs: {error}")
+    executor = executor_or_exit(settings, executor_name, address, jobs)
     with RunProgress(error_console) as progress:
         try:
             result = verify_claims(
                 wiki,
                 claim_ids,
                 ledger,
-                LocalExecutor(jobs),
+                executor,
                 seeds=seed_list,
                 force=force,
                 on_plan=progress.start_plan,
@@ -209,9 +237,23 @@ def verify(
                 Text("interrupted: every finished run is in the ledger", style="yellow")
             )
             raise typer.Exit(130) from None
+        except RayUnavailable as error:  # the cluster went away or cannot fit a run
+            progress.stop()
+            fail_usage(str(error))
     print_ledger_warnings(ledger)
     print_verify_result(console, wiki, result)
-    if result.failures:
+    for unsaved in result.unsaved:
+        where = unsaved.recovery_file or "nowhere (no writable folder)"
+        error_console.print(
+            Text(
+                f"error: run {unsaved.record.key} not recorded: {unsaved.error}; saved to"
+                f" {where}: append it to the ledger once fixed (cat FILE >> LEDGER)",
+                style="bold red",
+            )
+        )
+        if unsaved.recovery_file is None:  # the last place left: the terminal
+            typer.echo(unsaved.record.model_dump_json())
+    if result.failures or result.unsaved:
         raise typer.Exit(EXIT_CONTENT)
     if check_only:
         failing = [c for c in claim_ids if result.after.claims[c].verdict in FAILING_VERDICTS]
@@ -279,7 +321,13 @@ def review(
     status_before = scores.theses[thesis_id]
     fingerprints = current_fingerprints(wiki, scores, thesis_id)
     page = wiki.pages[thesis_id]
-    write_review(page.path, fingerprints, dt.date.today())
+    from wiki.atomic_write import WriteError
+
+    try:
+        write_review(page.path, fingerprints, dt.date.today())
+    except WriteError as error:
+        error_console.print(Text(f"error: {error}", style="bold red"))
+        raise typer.Exit(EXIT_CONTENT) from None
     was = (
         "stale" if status_before.stale else "unreviewed" if status_before.unreviewed else "current"
     )
@@ -289,6 +337,34 @@ def review(
             f"in {display_path(page.path)}"
         )
     )
+
+
+@app.command("new")
+def new_page(
+    kind: Annotated[
+        str, typer.Argument(metavar="concept|entity|source|thesis", help="Kind of page.")
+    ],
+    page_id: Annotated[str, typer.Argument(metavar="ID", help="Its id (the file name).")],
+    root: RootOption = None,
+) -> None:
+    """Write a new page that passes `wiki check`, with a schema modeline for editors."""
+    from wiki.new_page import KIND_FOLDERS, PageExists, write_new_page
+    from wiki.schema import SLUG_PATTERN
+
+    if kind not in KIND_FOLDERS:
+        hint = did_you_mean(kind, KIND_FOLDERS)
+        kinds = ", ".join(KIND_FOLDERS)
+        fail_usage(f"unknown kind {kind!r}: use {kinds}" + (f"; {hint}" if hint else ""))
+    if not re.fullmatch(SLUG_PATTERN, page_id):  # fullmatch: no trailing newline slips by
+        fail_usage(f"id {page_id!r} is not a lower-case slug (a-z, 0-9 and '-'), e.g. 'my-page'")
+    settings = settings_or_exit(root=root)
+    try:
+        path = write_new_page(settings.root, kind, page_id)
+    except PageExists as error:
+        fail_usage(str(error))
+    except OSError as error:
+        fail_usage(f"cannot write the page: {error.strerror}: {error.filename}")
+    console.print(Text(f"wrote {display_path(path)}"))
 
 
 @app.command("schema")
@@ -341,8 +417,13 @@ def load_wiki_or_exit(
     """
     started = time.perf_counter()
     errors: list[ContentError] = []
+    wiki: Wiki | object | None
     try:
-        wiki = load_wiki(settings.root, check_experiments=check_experiments)
+        wiki = load_wiki(
+            settings.root,
+            check_experiments=check_experiments,
+            max_page_bytes=settings.max_page_bytes,
+        )
     except ContentErrors as failure:
         errors, wiki = failure.errors, failure.wiki
     elapsed = time.perf_counter() - started
@@ -354,9 +435,35 @@ def load_wiki_or_exit(
     else:
         print_problems(errors, warnings)
         print_summary(wiki if isinstance(wiki, Wiki) else None, errors, warnings, elapsed)
-    if errors:
+    if errors or not isinstance(wiki, Wiki):
         raise typer.Exit(EXIT_CONTENT)
     return wiki
+
+
+def executor_or_exit(
+    settings: Settings, name: str | None, address: str | None, jobs: int
+) -> Executor:
+    """The executor `--executor` (or tool.wiki.executor) names, checked before anything runs."""
+    from wiki.executor import LocalExecutor, capped_jobs
+
+    name = name or settings.executor
+    if name == "local":
+        if address is not None:
+            fail_usage("--address names a Ray cluster: add --executor ray")
+        jobs, jobs_note = capped_jobs(jobs)
+        if jobs_note:
+            error_console.print(Text(f"note: {jobs_note}", style="dim"))
+        return LocalExecutor(jobs)
+    if name != "ray":
+        fail_usage(f"executor {name!r}: use --executor local or --executor ray")
+    from wiki.ray_executor import RayExecutor, RayUnavailable
+
+    executor = RayExecutor.for_jobs(address or settings.ray_address or None, jobs)
+    try:
+        executor.check()
+    except RayUnavailable as error:
+        fail_usage(str(error))
+    return executor
 
 
 def parse_seeds_or_exit(text: str | None) -> list[int] | None:
@@ -368,7 +475,7 @@ def parse_seeds_or_exit(text: str | None) -> list[int] | None:
     try:
         return parse_seeds(text)
     except ValueError as error:
-        fail_usage(f"--seeds {text!r}: {error} (use a range 0-4, a list 0,3,7, or both)")
+        fail_usage(f"--seeds {text!r}: {error}")
 
 
 def known_id_or_exit(wiki: Wiki, node_id: str, known: list[str]) -> None:
@@ -428,10 +535,14 @@ def warn_if_no_ledger(settings: Settings, wiki: Wiki) -> None:
     )
 
 
-def print_ledger_warnings(ledger: Ledger) -> None:
-    """Torn or corrupt ledger lines: reported (they were skipped), never taken for data."""
+def print_ledger_warnings(ledger: Ledger, strict: bool = False) -> None:
+    """Torn, corrupt or conflicting ledger lines; with `strict` a conflict is an error (exit 1)."""
+    conflicts = [warning for warning in ledger.warnings if warning.conflict]
     for warning in ledger.warnings:
-        error_console.print(Text(f"warning: {warning.format()}", style="yellow"))
+        label = "error" if strict and warning.conflict else "warning"
+        error_console.print(Text(f"{label}: {warning.format()}", style="yellow"))
+    if strict and conflicts:
+        raise typer.Exit(EXIT_CONTENT)
 
 
 def print_problems(errors: list[ContentError], warnings: list[ContentError]) -> None:

@@ -7,7 +7,6 @@ cycles between theses are all reported together, each at its file:line:col.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,12 @@ from pathlib import Path
 from wiki import schema
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph import CONTAINS, DEPENDS_ON, WikiGraph
-from wiki.load import FieldPath, LoadedPage, did_you_mean, load_tree
+from wiki.load import DEFAULT_MAX_PAGE_BYTES, FieldPath, LoadedPage, did_you_mean, load_tree
+from wiki.references import LINK_PATTERN, Reference, page_references
 
-LINK_PATTERN = re.compile(r"\[\[\s*([^\[\]|]+?)\s*(?:\|\s*([^\[\]]*?)\s*)?\]\]")
-"""`[[id]]` or `[[id|label]]`: group 1 is the id, group 2 the label (None without one)."""
+__all__ = ["LINK_PATTERN", "ClaimEntry", "Reference", "Wiki", "load_wiki"]
 
 PAGE_KINDS = schema.PAGE_KINDS
-ANY_ID = (*PAGE_KINDS, "claim")
 
 
 @dataclass
@@ -31,20 +29,6 @@ class ClaimEntry:
     claim: schema.Claim
     page_id: str
     index: int
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One place where a page (or one of its claims) names another id."""
-
-    page_id: str  # the page whose file holds the reference
-    field_path: FieldPath  # where in that file
-    origin: str  # the page or claim id doing the referring
-    target: str
-    relation: str  # cites | related | used_by | links | depends_on | mentions
-    expected: tuple[str, ...]  # kinds the target may have
-    role: str | None = None
-    link_text: str | None = None  # the `[[...]]` text when found in prose
 
 
 class Wiki:
@@ -110,25 +94,41 @@ class Wiki:
 
 
 def load_wiki(
-    root: Path, check_experiments: Callable[[Wiki], list[ContentError]] | None = None
+    root: Path,
+    check_experiments: Callable[[Wiki], list[ContentError]] | None = None,
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
 ) -> Wiki:
     """Load and link every page under `root`.
 
     Raises `ContentErrors` holding every error of the run (with the partly linked wiki
     as `.wiki`); `check_experiments(wiki)` adds the experiment checks of `wiki verify`.
+    Pages that failed validation are linked from their raw values: their link errors
+    are reported in the same run, and what they cite counts as cited.
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content root {root} is not a folder")
-    loaded = load_tree(root)
+    loaded = load_tree(root, max_page_bytes)
     errors = list(loaded.errors)
     pages = _unique_pages(loaded.pages, errors)
     claims = _unique_claims(pages, errors)
-    references = [ref for page in pages.values() for ref in _references(page)]
+    references = [
+        ref
+        for page in pages.values()
+        for ref in page_references(page.id, page.kind, page.model, page.path, page.locations)
+    ]
+    failed_references = [
+        ref
+        for page in loaded.failed
+        for ref in page_references(page.id, page.kind, page.data, page.path, page.locations)
+    ]
     wiki = Wiki(root, pages, claims, _build_graph(pages, claims, references))
     known = loaded.unloaded_ids  # ids of files with their own errors: not dangling
-    errors.extend(_reference_errors(wiki, references, known))
+    errors.extend(_reference_errors(wiki, [*references, *failed_references], known))
     errors.extend(_cycle_errors(wiki))
-    wiki.warnings = _warnings(wiki)
+    cited_by_failed = {ref.target for ref in failed_references}
+    wiki.warnings = sorted(
+        [*loaded.warnings, *_warnings(wiki, cited_by_failed)], key=ContentError.sort_key
+    )
     if check_experiments is not None:
         errors.extend(check_experiments(wiki))
     if errors:
@@ -195,65 +195,6 @@ def _unique_claims(
 # --- references ----------------------------------------------------------------------------
 
 
-def _references(page: LoadedPage) -> Iterator[Reference]:
-    """Every id a page names, in its structured fields and in `[[links]]` of its prose."""
-    model, pid = page.model, page.id
-
-    def ref(path: FieldPath, target: str, relation: str, expected: tuple[str, ...], origin=pid):
-        return Reference(pid, path, origin, target, relation, expected)
-
-    def prose(path: FieldPath, text: str, origin: str = pid) -> Iterator[Reference]:
-        for match in LINK_PATTERN.finditer(text):
-            yield Reference(
-                pid, path, origin, match.group(1), "mentions", ANY_ID, link_text=match.group(0)
-            )
-
-    if isinstance(model, schema.Concept):
-        yield from prose(("summary",), model.summary)
-        for i, section in enumerate(model.sections):
-            yield from prose(("sections", i, "text"), section.text)
-        for i, claim in enumerate(model.claims):
-            yield from prose(("claims", i, "statement"), claim.statement, claim.id)
-            for j, source in enumerate(claim.evidence.sources):
-                yield ref(
-                    ("claims", i, "evidence", "sources", j), source, "cites", ("source",), claim.id
-                )
-        for i, technique in enumerate(model.techniques):
-            for j, user in enumerate(technique.used_by):
-                yield ref(("techniques", i, "used_by", j), user, "used_by", PAGE_KINDS)
-            yield from prose(("techniques", i, "text"), technique.text)
-        for i, benchmark in enumerate(model.benchmarks):
-            yield ref(("benchmarks", i, "source"), benchmark.source, "cites", ("source",))
-        for i, question in enumerate(model.open_questions):
-            yield from prose(("open_questions", i), question)
-        for i, related in enumerate(model.related):
-            yield ref(("related", i, "page"), related.page, "related", PAGE_KINDS)
-            yield from prose(("related", i, "note"), related.note)
-        for i, entry in enumerate(model.changelog):
-            yield from prose(("changelog", i, "note"), entry.note)
-            for j, source in enumerate(entry.sources):
-                yield ref(("changelog", i, "sources", j), source, "cites", ("source",))
-    elif isinstance(model, schema.Entity):
-        yield from prose(("summary",), model.summary)
-        for i, link in enumerate(model.links):
-            yield ref(("links", i, "page"), link.page, "links", PAGE_KINDS)
-            yield from prose(("links", i, "note"), link.note)
-    elif isinstance(model, schema.Source):
-        yield from prose(("summary",), model.summary)
-    elif isinstance(model, schema.Thesis):
-        yield from prose(("position",), model.position)
-        for i, dependency in enumerate(model.depends_on):
-            yield Reference(
-                pid,
-                ("depends_on", i, dependency.target_kind),
-                pid,
-                dependency.target,
-                DEPENDS_ON,
-                (dependency.target_kind,),
-                role=dependency.role.value,
-            )
-
-
 def _build_graph(
     pages: dict[str, LoadedPage], claims: dict[str, ClaimEntry], references: list[Reference]
 ) -> WikiGraph:
@@ -277,18 +218,13 @@ def _reference_errors(
     for reference in references:
         if reference.target in unloaded_ids:
             continue
-        page = wiki.pages[reference.page_id]
-        if reference.link_text:
-            line, col = page.locations.find(reference.field_path, reference.link_text)
-            verb = "linked from"
-        else:
-            line, col = page.locations.at(reference.field_path)
-            verb = "referenced by"
-        who = _describe_origin(wiki, reference.origin)
+        line, col = reference.position()
+        verb = "linked from" if reference.link_text else "referenced by"
+        who = f"{reference.origin_kind} {reference.origin!r}"
         if reference.target not in wiki.graph:
             candidates = _ids_of_kinds(wiki, reference.expected) or list(wiki.graph.digraph)
             yield ContentError(
-                page.path,
+                reference.path,
                 line,
                 col,
                 f"{reference.target!r} {verb} {who} does not exist",
@@ -303,18 +239,12 @@ def _reference_errors(
         if reference.relation == DEPENDS_ON and actual in ("claim", "concept", "thesis"):
             hint = f"write '{actual}: {reference.target}'"
         yield ContentError(
-            page.path,
+            reference.path,
             line,
             col,
             f"{reference.target!r} {verb} {who} is a {actual}, not a {expected}",
             hint,
         )
-
-
-def _describe_origin(wiki: Wiki, origin: str) -> str:
-    if origin in wiki.claims:
-        return f"claim {origin!r}"
-    return f"{wiki.pages[origin].kind} {origin!r}"
 
 
 def _ids_of_kinds(wiki: Wiki, kinds: tuple[str, ...]) -> list[str]:
@@ -325,6 +255,7 @@ def _cycle_errors(wiki: Wiki) -> Iterator[ContentError]:
     for cycle in wiki.graph.thesis_cycles():
         first, second = cycle[0], cycle[1]
         page = wiki.pages[first]
+        assert isinstance(page.model, schema.Thesis)  # cycles run through theses only
         index = next(i for i, dep in enumerate(page.model.depends_on) if dep.thesis == second)
         yield ContentError(
             page.path,
@@ -337,11 +268,15 @@ def _cycle_errors(wiki: Wiki) -> Iterator[ContentError]:
 # --- warnings -------------------------------------------------------------------------------
 
 
-def _warnings(wiki: Wiki) -> list[ContentError]:
-    """Things that are valid but probably unintended; `--strict` makes them errors."""
+def _warnings(wiki: Wiki, cited_by_failed: set[str]) -> list[ContentError]:
+    """Things that are valid but probably unintended; `--strict` makes them errors.
+
+    A source cited only by a page with errors counts as cited: the warning would go
+    away by itself once that page is fixed.
+    """
     warnings = []
     for page in wiki.by_kind("source"):
-        if not wiki.graph.referrers(page.id):
+        if not wiki.graph.referrers(page.id) and page.id not in cited_by_failed:
             warnings.append(
                 ContentError(
                     page.path,

@@ -18,7 +18,7 @@ class ContentError:
 
     def format(self) -> str:
         """`path:line:col: message`, followed by an indented hint line when there is one."""
-        text = f"{self.path}:{self.line}:{self.col}: {self.message}"
+        text = f"{escape_text(str(self.path))}:{self.line}:{self.col}: {self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
@@ -28,12 +28,28 @@ class ContentError:
         return (str(self.path), self.line, self.col, self.message)
 
 
-def display_path(path: Path) -> Path:
-    """`path` relative to the current directory when it lies below it, else unchanged."""
+def display_path(path: Path) -> str:
+    """`path` for a terminal: relative to the current directory when below it, escaped.
+
+    A file name may hold newlines or terminal escape codes; printed raw they would
+    forge output lines or clear the screen, so every non-printable character is escaped.
+    """
     try:
-        return path.absolute().relative_to(Path.cwd())
+        shown = path.absolute().relative_to(Path.cwd())
     except ValueError:
-        return path
+        shown = path
+    return escape_text(str(shown))
+
+
+def escape_text(text: str) -> str:
+    """`text` with every non-printable character written as a Python escape (`\\x1b`)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    return char.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 class ContentErrors(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,8 @@ class RunOutcome:
     seconds: float = 0.0
     threads: int = 0
     error: str | None = None  # set when the experiment raised; nothing is recorded then
+    executor: str = "local"  # which executor ran it, and on which machine: noted in the record
+    node: str = field(default_factory=socket.gethostname)
 
 
 StartCallback = Callable[[RunJob], None]
@@ -68,6 +71,14 @@ def execute(job: RunJob, threads: int) -> RunOutcome:
 
 def _threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 2) // jobs)
+
+
+def capped_jobs(requested: int) -> tuple[int, str | None]:
+    """`--jobs` limited to the core count (more processes only contend), and a note if cut."""
+    cores = os.cpu_count() or 1
+    if requested <= cores:
+        return requested, None
+    return cores, f"--jobs {requested} capped at {cores} (this machine has {cores} cores)"
 
 
 @dataclass

@@ -50,8 +50,11 @@ class Expectation:
     also: tuple[Expectation, ...] = ()  # further comparisons joined by 'and'
 
     def holds(self, value: float | None) -> bool:
-        """Whether a metric value satisfies every comparison; missing or NaN never does."""
-        if value is None or math.isnan(value):
+        """Whether a metric value satisfies every comparison; missing, NaN or infinite never does.
+
+        A diverged run (inf) must not pass `> 0.95`: non-finite is no evidence either way.
+        """
+        if value is None or not math.isfinite(value):
             return False
         held = COMPARISONS[self.op](value, self.threshold)
         return held and all(other.holds(value) for other in self.also)

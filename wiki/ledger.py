@@ -14,6 +14,7 @@ reports and skips, and the next append starts on a fresh line.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -21,18 +22,24 @@ import importlib.metadata
 import json
 import os
 import platform
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wiki.atomic_write import describe_os_error
 from wiki.expect import ExpectationResult, evaluate_expectations
 
 KEY_LENGTH = 16  # hex chars of sha256: 64 bits, ample for a ledger of thousands of runs
 LOCK_TIMEOUT_S = 120.0  # an append holds the lock for milliseconds; waiting longer means a hang
+
+
+class LedgerError(Exception):
+    """The ledger cannot be written (or its lock taken): one line naming the path and a fix."""
 
 
 class RunRecord(BaseModel):
@@ -65,6 +72,8 @@ class RunRecord(BaseModel):
     claim: str | None = None
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
+    executor: str | None = None  # "local" or "ray": informational, not part of the key
+    node: str | None = None  # host the run executed on
 
 
 def canonical_json(value: Any) -> str:
@@ -125,6 +134,8 @@ def build_record(
     code_fingerprint: str | None = None,
     torch_version: str | None = None,
     date: dt.datetime | None = None,
+    executor: str | None = None,
+    node: str | None = None,
 ) -> RunRecord:
     """A complete record for a finished run: computes its key, versions, date and expectations.
 
@@ -150,6 +161,8 @@ def build_record(
         code_fingerprint=code_fingerprint,
         date=date or dt.datetime.now(dt.UTC),
         claim=claim,
+        executor=executor,
+        node=node,
     )
 
 
@@ -164,11 +177,16 @@ def is_superseded(
 
 @dataclass(frozen=True)
 class LedgerWarning:
-    """A line of the ledger that could not be read (torn by a crash, or corrupted)."""
+    """A line of the ledger that could not be read (torn, corrupt), or that conflicts.
+
+    A conflict is a second record of a run key with other metrics than an earlier one:
+    the same computation gave two answers, so "latest wins" would hide evidence.
+    """
 
     path: Path
     line: int
     message: str
+    conflict: bool = False
 
     def format(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -177,27 +195,60 @@ class LedgerWarning:
 class Ledger:
     """The append-only file of run records. Reading never raises on a bad line."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.path = Path(path)
         self.lock_path = Path(f"{self.path}.lock")
+        self.lock_timeout = lock_timeout
         self.warnings: list[LedgerWarning] = []  # from the latest read
         self._cached: tuple[tuple[int, int], list[RunRecord], list[LedgerWarning]] | None = None
 
+    def check_writable(self) -> None:
+        """Raise LedgerError unless a record could be appended now: checked before any run.
+
+        Creates no ledger: a missing file is probed by creating and removing it.
+        """
+        existed = self.path.exists()
+        with self._located_errors():
+            if self.path.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(self.lock_path, timeout=self.lock_timeout):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+                if not existed:
+                    self.path.unlink()
+
     def append(self, record: RunRecord) -> None:
-        """Add one record as one whole line, atomically with respect to other writers."""
+        """Add one record as one whole line, atomically with respect to other writers.
+
+        Raises LedgerError (one line: path, reason, fix) when the file or its lock fails.
+        """
         line = record.model_dump_json().encode() + b"\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.lock_path, timeout=LOCK_TIMEOUT_S):
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                size = os.fstat(fd).st_size
-                # A torn last line (a killed writer) must not swallow this record.
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = b"\n" + line
-                _write_all(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        with self._located_errors():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(self.lock_path, timeout=self.lock_timeout):
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    size = os.fstat(fd).st_size
+                    # A torn last line (a killed writer) must not swallow this record.
+                    if size and os.pread(fd, 1, size - 1) != b"\n":
+                        line = b"\n" + line
+                    _write_all(fd, line)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+    @contextlib.contextmanager
+    def _located_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except Timeout:
+            raise LedgerError(
+                f"{self.lock_path}: ledger lock still held after {self.lock_timeout:g} s;"
+                " another `wiki verify` may be hung: stop it, or delete the lock file"
+                " if no other wiki process runs"
+            ) from None
+        except OSError as error:
+            raise LedgerError(describe_os_error(error, self.path)) from None
 
     def records(self) -> list[RunRecord]:
         """Every valid record in file (= chronological) order; bad lines go to `self.warnings`."""
@@ -208,7 +259,12 @@ class Ledger:
             return []
         signature = (stat.st_size, stat.st_mtime_ns)
         if self._cached is None or self._cached[0] != signature:
-            records, warnings = _parse(self.path, self.path.read_bytes())
+            try:
+                data = self.path.read_bytes()
+            except OSError as error:  # a folder, unreadable: no runs, said once, never a crash
+                self.warnings = [LedgerWarning(self.path, 1, describe_os_error(error, self.path))]
+                return []
+            records, warnings = _parse(self.path, data)
             self._cached = (signature, records, warnings)
         _, records, warnings = self._cached
         self.warnings = list(warnings)
@@ -245,6 +301,29 @@ class Ledger:
         return [r for r in self.records() if is_superseded(r, code_fingerprint, torch_version)]
 
 
+def save_for_recovery(record: RunRecord, ledger_path: Path) -> Path | None:
+    """Append a record the ledger refused to a recovery file; its path, or None if none took it.
+
+    Next to the ledger when that folder is writable, else in the temporary folder, so a
+    finished run of many minutes is never lost to a read-only or full `results/`.
+    """
+    line = record.model_dump_json().encode() + b"\n"
+    name = f"{ledger_path.name}.recovered"
+    candidates = [ledger_path.parent / name, Path(tempfile.gettempdir()) / f"wiki-{name}"]
+    for candidate in candidates:
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                _write_all(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            return candidate
+        except OSError:
+            continue
+    return None
+
+
 def _write_all(fd: int, data: bytes) -> None:
     # One write for a regular file in practice; the loop only guards a short write.
     view = memoryview(data)
@@ -253,16 +332,35 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def _conflict(record: RunRecord, line: int, first_seen: dict[str, tuple[int, str]]) -> str | None:
+    if record.status != "ok":
+        return None
+    # canonical_json writes NaN as NaN, so two NaN runs agree (NaN != NaN would not).
+    metrics = canonical_json(record.metrics)
+    earlier = first_seen.setdefault(record.key, (line, metrics))
+    if earlier[1] == metrics:
+        return None
+    return (
+        f"run {record.key} conflicts with line {earlier[0]}: same run key, other metrics"
+        f" (a nondeterministic experiment or an edited ledger); the latest is used"
+    )
+
+
 def _parse(path: Path, data: bytes) -> tuple[list[RunRecord], list[LedgerWarning]]:
     records: list[RunRecord] = []
     warnings: list[LedgerWarning] = []
+    first_seen: dict[str, tuple[int, str]] = {}  # run key -> (line, metrics as text)
     lines = data.split(b"\n")
     last_is_unterminated = not data.endswith(b"\n")
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            records.append(RunRecord.model_validate_json(raw))
+            record = RunRecord.model_validate_json(raw)
+            records.append(record)
+            conflict = _conflict(record, number, first_seen)
+            if conflict is not None:
+                warnings.append(LedgerWarning(path, number, conflict, conflict=True))
         except ValidationError as error:
             torn = last_is_unterminated and number == len(lines)
             what = "torn last line (a run interrupted while writing?)" if torn else "corrupt line"

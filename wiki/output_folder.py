@@ -156,7 +156,7 @@ def remove_leftovers(out: Path) -> list[Path]:
     Only folders that carry the marker (or are empty) go: a user's own folder that happens
     to match the name pattern stays. Returns what was removed.
     """
-    removed = []
+    removed: list[Path] = []
     parent = out.parent
     if not parent.is_dir():
         return removed

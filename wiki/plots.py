@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from wiki.atomic_write import DEFAULT_MODE, WriteError, write_atomically
 from wiki.expect import parse_expectation
 from wiki.score import LinkScore
 
@@ -38,10 +39,12 @@ class PlotCache:
         if cached.exists():
             return name, cached.read_text(encoding="utf-8")
         svg = draw()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = cached.with_suffix(".tmp")
-        temporary.write_text(svg, encoding="utf-8")
-        temporary.replace(cached)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # A unique temporary name: two builds drawing the same plot must not collide.
+            write_atomically(cached, svg.encode("utf-8"), mode=DEFAULT_MODE)
+        except (OSError, WriteError):
+            pass  # a cache that cannot be written (full disk) only costs a redraw next time
         return name, svg
 
 

@@ -41,6 +41,7 @@ class RunProgress:
         self.total: TaskID | None = None
         self.runs: dict[str, TaskID] = {}
         self.done = 0
+        self.started = 0
         self.planned = 0
 
     def __enter__(self) -> RunProgress:
@@ -68,13 +69,22 @@ class RunProgress:
         )
         self.planned = len(jobs)
         if jobs and self.live:
-            self.total = self.progress.add_task("all runs", total=len(jobs))
+            self.total = self.progress.add_task(self.counts(), total=len(jobs))
+
+    def counts(self) -> str:
+        """Queued, running and done: an executor that reports real starts (Ray) fills all three."""
+        queued = self.planned - self.started
+        running = self.started - self.done
+        return f"all runs: {queued} queued, {running} running, {self.done} done"
 
     def start_run(self, job: RunJob) -> None:
+        self.started += 1
         if not self.live:
-            self.progress.console.print(f"started {_label(job)}")
+            self.progress.console.print(f"started {_label(job)} ({self.counts()})")
             return
         self.runs[job.key] = self.progress.add_task(_label(job), total=1)
+        if self.total is not None:
+            self.progress.update(self.total, description=self.counts())
 
     def finish_run(self, outcome: RunOutcome, record: RunRecord | None) -> None:
         """Mark a run done with its seconds and whether its expectations held."""
@@ -86,17 +96,21 @@ class RunProgress:
             result = "[green]pass[/green]"
         else:
             result = "[red]fail[/red]"
+        where = f" on {outcome.node}" if outcome.executor != "local" else ""
         if not self.live:
             self.progress.console.print(
-                f"[{self.done}/{self.planned}] {_label(job)}: {outcome.seconds:.1f} s {result}"
+                f"[{self.done}/{self.planned}] {_label(job)}: {outcome.seconds:.1f} s{where}"
+                f" {result}"
             )
             return
         task = self.runs.get(job.key) or self.progress.add_task(_label(job), total=1)
         self.progress.update(
-            task, completed=1, description=f"{_label(job)} {outcome.seconds:.1f} s {result}"
+            task,
+            completed=1,
+            description=f"{_label(job)} {outcome.seconds:.1f} s{where} {result}",
         )
         if self.total is not None:
-            self.progress.advance(self.total)
+            self.progress.update(self.total, advance=1, description=self.counts())
 
 
 def _label(job: RunJob) -> str:

@@ -4,7 +4,8 @@ The project is found, not assumed: the nearest `pyproject.toml` holding a `[tool
 table, searched upward from `--root` (or from the current folder), as ruff and git find
 theirs. Paths written in that file resolve against the project folder; paths given on the
 command line resolve against the current folder, as a shell user expects. With no such
-file anywhere above, the current folder is the project and the defaults apply.
+file anywhere above, the folder holding `--root` (else the current folder) is the project
+and the defaults apply, so nothing is written into an unrelated current folder.
 
 `SETTINGS` is the one table of keys: it drives validation, defaults and the README's table.
 """
@@ -100,7 +101,9 @@ def load_settings(
     cwd = (cwd or Path.cwd()).absolute()
     if project_dir is None:
         start = _absolute(cwd, root) if root is not None else cwd
-        project_dir = find_project(start) or find_project(cwd) or cwd
+        # No project anywhere: the folder holding the content stands in for one.
+        fallback = start.parent if root is not None else cwd
+        project_dir = find_project(start) or fallback
     project_dir = project_dir.absolute()
     pyproject = project_dir / "pyproject.toml"
     table = _read_wiki_table(pyproject)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from jepa_ref.experiments import EXPERIMENTS, Experiment
 from wiki.corpus import Wiki
 from wiki.executor import Executor, RunJob, RunOutcome
-from wiki.ledger import Ledger, RunRecord, build_record
+from wiki.ledger import Ledger, LedgerError, RunRecord, build_record, save_for_recovery
 from wiki.score import PlannedRun, WikiScores, planned_runs, score_wiki
 
 Registry = Mapping[str, Experiment]
@@ -46,6 +47,15 @@ class VerifyPlan:
         return list(unique.values())
 
 
+@dataclass(frozen=True)
+class UnsavedRun:
+    """A finished run the ledger refused: where it was saved instead (None: nowhere)."""
+
+    record: RunRecord
+    error: str
+    recovery_file: Path | None
+
+
 @dataclass
 class VerifyResult:
     plan: VerifyPlan
@@ -53,6 +63,7 @@ class VerifyResult:
     after: WikiScores
     fresh: dict[str, RunRecord] = field(default_factory=dict)  # key -> record made now
     failures: list[RunOutcome] = field(default_factory=list)  # runs whose experiment raised
+    unsaved: list[UnsavedRun] = field(default_factory=list)  # finished, but not in the ledger
 
 
 def plan_verification(
@@ -84,11 +95,15 @@ def execute_plan(
     ledger: Ledger,
     on_outcome: Callable[[RunOutcome, RunRecord | None], None] = lambda outcome, record: None,
     on_start: Callable[[RunJob], None] = lambda job: None,
-) -> tuple[dict[str, RunRecord], list[RunOutcome]]:
-    """Execute the plan's jobs; append each finished run to the ledger at once."""
+) -> tuple[dict[str, RunRecord], list[RunOutcome], list[UnsavedRun]]:
+    """Execute the plan's jobs; append each finished run to the ledger at once.
+
+    A run the ledger refuses (disk full, lock hung) goes to a recovery file instead.
+    """
     requester = {p.run.key: p for p in plan.runs}  # for the record's informational claim/expect
     fresh: dict[str, RunRecord] = {}
     failures: list[RunOutcome] = []
+    unsaved: list[UnsavedRun] = []
     for outcome in executor.run_all(plan.jobs, on_start):
         if outcome.error is not None:
             failures.append(outcome)
@@ -105,11 +120,18 @@ def execute_plan(
             expect=planned.expect,
             claim=planned.claim_id,
             threads=outcome.threads,
+            executor=outcome.executor,
+            node=outcome.node,
         )
-        ledger.append(record)
+        try:
+            ledger.append(record)
+        except LedgerError as error:
+            unsaved.append(UnsavedRun(record, str(error), save_for_recovery(record, ledger.path)))
+            on_outcome(outcome, record)
+            continue
         fresh[record.key] = record
         on_outcome(outcome, record)
-    return fresh, failures
+    return fresh, failures, unsaved
 
 
 def verify_claims(
@@ -129,26 +151,47 @@ def verify_claims(
     plan = plan_verification(wiki, claim_ids, records_before, seeds, force, registry)
     on_plan(plan)
     before = score_wiki(wiki, records_before, registry)
-    fresh, failures = execute_plan(plan, executor, ledger, on_outcome, on_start)
+    fresh, failures, unsaved = execute_plan(plan, executor, ledger, on_outcome, on_start)
     after = score_wiki(wiki, ledger.records(), registry)
-    return VerifyResult(plan, before, after, fresh, failures)
+    return VerifyResult(plan, before, after, fresh, failures, unsaved)
+
+
+MAX_SEEDS = 1000  # a sweep beyond this is a typo (0-99999), not a plan
+SEEDS_FORM = "seeds are non-negative integers like 0-4 or 0,3,7"
 
 
 def parse_seeds(text: str) -> list[int]:
-    """`0-4` -> [0..4], `0,3,7` -> [0, 3, 7], mixed `0-2,10` too. Raises ValueError."""
-    seeds: list[int] = []
+    """`0-4` -> [0..4], `0,3,7` -> [0, 3, 7], mixed `0-2,10` too.
+
+    Raises ValueError with a message in the tool's words: ASCII digits only (`int()`
+    would also take `０` or `٣`), at most MAX_SEEDS seeds.
+    """
+    seeds: set[int] = set()
     for part in text.split(","):
         part = part.strip()
         if not part:
-            raise ValueError(f"empty seed in {text!r}")
+            raise ValueError(f"empty seed in {text!r}; {SEEDS_FORM}")
         low, dash, high = part.partition("-")
         if dash:
-            start, stop = int(low), int(high)
+            start, stop = _seed_number(low, part), _seed_number(high, part)
             if stop < start:
-                raise ValueError(f"seed range {part!r} runs backwards")
-            seeds.extend(range(start, stop + 1))
+                raise ValueError(f"seed range {part!r} runs backwards; write {stop}-{start}")
+            if stop - start + 1 > MAX_SEEDS:
+                raise ValueError(_too_many(stop - start + 1))
+            seeds.update(range(start, stop + 1))
         else:
-            seeds.append(int(part))
-    if any(seed < 0 for seed in seeds):
-        raise ValueError("seeds are non-negative integers")
-    return sorted(set(seeds))
+            seeds.add(_seed_number(part, part))
+        if len(seeds) > MAX_SEEDS:
+            raise ValueError(_too_many(len(seeds)))
+    return sorted(seeds)
+
+
+def _seed_number(text: str, part: str) -> int:
+    digits = text.strip()
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{part!r} is not a seed; {SEEDS_FORM}")
+    return int(digits)
+
+
+def _too_many(count: int) -> str:
+    return f"{count} seeds asked for, at most {MAX_SEEDS}; {SEEDS_FORM}"

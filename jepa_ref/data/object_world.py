@@ -245,9 +245,22 @@ def sample_impossible(
     point (teleport) or is no longer there (vanish), and the physics continues from that
     altered state. Returns the rollout and the event frames (N,).
     """
+    factual = sample_rollouts(world, count, num_frames, generator)
+    return break_continuity(world, factual, generator, event, first_event_frame)
+
+
+def break_continuity(
+    world: ObjectWorldConfig,
+    factual: Rollout,
+    generator: torch.Generator,
+    event: str,
+    first_event_frame: int = 2,
+) -> tuple[Rollout, torch.Tensor]:
+    """The impossible twin of each factual rollout: identical up to its event frame, where one
+    object teleports or vanishes (see `sample_impossible`). Returns it and the event frames."""
     if event not in IMPOSSIBLE_EVENTS:
         raise ValueError(f"unknown impossible event {event!r}; expected one of {IMPOSSIBLE_EVENTS}")
-    factual = sample_rollouts(world, count, num_frames, generator)
+    count, num_frames = factual.positions.shape[:2]
     event_frame = torch.randint(first_event_frame, num_frames, (count,), generator=generator)
     victim = torch.randint(world.num_objects, (count,), generator=generator)  # (N,)
     scenes = torch.arange(count)

@@ -26,13 +26,34 @@ Setup (I-JEPA's recipe at toy scale):
   normalised as in I-JEPA, at the target blocks. Loss: mean squared error.
 - Variants: `ema` (target encoder = EMA of the online encoder, momentum
   0.996 -> 1), `noema` (target = online encoder, stop-gradient), `sigreg`
-  (as noema, plus lambda * SIGReg on the online encoder's mean-pooled
-  embeddings of the full image). Same initial weights, images and masks.
+  (as noema, plus lambda * SIGReg on a BatchNorm projector's output of the
+  online encoder's mean-pooled embeddings of the full image), `sigreg_nosg`
+  (as sigreg, and the target keeps its gradient: no stop-gradient anywhere,
+  LeJEPA's setting). Same initial weights, images and masks.
+
+Protocol change (issue 12), following LeJEPA (`MINIMAL.md`: SIGReg on the
+projector's output, the probe on the backbone) and LeWM's projector
+(`jepa.py`, `config/train/model/lewm.yaml`: Linear -> BatchNorm -> GELU ->
+Linear after the ViT): SIGReg used to act on the pooled output of the
+encoder's final LayerNorm, with no projector, and the probe read that same
+space. A final LayerNorm fixes each token's norm, which fights SIGReg's push
+towards an isotropic Gaussian (see `models/encoder.py`); LeWM adds the
+BatchNorm projector for exactly that reason. Now SIGReg acts on the
+projector and the probe reads the pooled encoder, as LeJEPA probes its
+backbone. Removing the stop-gradient is a separate variant, `sigreg_nosg`,
+so each of the two changes is measured on its own.
+
+Deviations: a 2-block ViT of width 32 on 32 x 32 frames instead of ViT-H on
+ImageNet; a few hundred steps; lambda 0.1 (LeJEPA's default weight is 0.05
+on its own loss scale; unchanged from the first version, fixed before the
+design seeds).
 
 Metrics per variant: `{variant}_emb_std` (per-dimension std of mean-pooled
 online-encoder embeddings over held-out images, averaged over dimensions)
 and `{variant}_probe_r2` (held-out R^2 of a linear probe from the same pooled
-embeddings to the three balls' centres).
+embeddings to the three balls' centres). SIGReg variants also report
+`{variant}_projector_emb_std` and `{variant}_projector_probe_r2`: the same
+two in the projector's output space, where SIGReg acts.
 """
 
 from __future__ import annotations
@@ -46,6 +67,7 @@ from jepa_ref import diagnostics, losses
 from jepa_ref.data.object_world import ObjectWorldConfig, random_state, render
 from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.configs import MaskedLatentPredictionConfig
+from jepa_ref.models.encoder import Projector
 from jepa_ref.models.patches import (
     MaskCollator,
     PatchEncoder,
@@ -57,6 +79,7 @@ from jepa_ref.runtime import configure_torch, make_generator, seed_everything
 from jepa_ref.train import build_modules, subsample
 
 WORLD = ObjectWorldConfig(num_objects=3, radius=5.0)  # see the module docstring
+SIGREG_VARIANTS = ("sigreg", "sigreg_nosg")
 
 
 def sample_images(count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,8 +99,9 @@ def pooled_embeddings(
 
 def train_variant(
     config: MaskedLatentPredictionConfig, variant: str, seed: int
-) -> tuple[PatchEncoder, list[float]]:
-    """Train encoder + predictor with one variant; returns the online encoder and losses.
+) -> tuple[PatchEncoder, Projector, list[float]]:
+    """Train encoder + predictor with one variant; returns the online encoder, the projector
+    (trained only by the SIGReg variants) and the losses.
 
     Weights, images and masks derive from `seed` alone, so the variants differ only in
     how the target is made and in the regulariser.
@@ -85,17 +109,22 @@ def train_variant(
     init_generator, data_generator = make_generator(seed), make_generator(seed + 1)
     mask_generator, sigreg_generator = make_generator(seed + 2), make_generator(seed + 3)
     encoder_config = PatchEncoderConfig(width=config.width, depth=config.depth)
-    encoder, predictor = build_modules(
+    encoder, predictor, projector = build_modules(
         lambda: torch.nn.ModuleList(
-            [PatchEncoder(encoder_config), PatchPredictor(encoder_config, width=config.width)]
+            [
+                PatchEncoder(encoder_config),
+                PatchPredictor(encoder_config, width=config.width),
+                Projector(config.width, 4 * config.width, config.width),
+            ]
         ),
         init_generator,
     )
+    trained = [*encoder.parameters(), *predictor.parameters()]
+    if variant in SIGREG_VARIANTS:
+        trained += [*projector.parameters()]
     target_encoder = copy.deepcopy(encoder).requires_grad_(False) if variant == "ema" else None
     collator = MaskCollator(grid=encoder_config.grid)
-    optimizer = torch.optim.AdamW(
-        [*encoder.parameters(), *predictor.parameters()], lr=config.lr, weight_decay=0.04
-    )
+    optimizer = torch.optim.AdamW(trained, lr=config.lr, weight_decay=0.04)
     step_losses: list[float] = []
     for step in range(config.steps):
         images, _ = sample_images(config.batch_size, data_generator)  # (B, 3, S, S)
@@ -104,9 +133,9 @@ def train_variant(
         if target_encoder is not None:
             with torch.no_grad():
                 full = target_encoder(images)  # (B, N, W)
-        elif variant == "sigreg":
+        elif variant in SIGREG_VARIANTS:
             online_full = encoder(images)  # (B, N, W), keeps its graph for SIGReg
-            full = online_full.detach()
+            full = online_full.detach() if variant == "sigreg" else online_full
         else:
             with torch.no_grad():
                 full = encoder(images)
@@ -115,8 +144,10 @@ def train_variant(
         predicted = predictor(context, masks.context, masks.flat_targets)  # (B, M * Nt, W)
         loss = losses.prediction_loss(predicted, target)
         if online_full is not None:
-            pooled = online_full.mean(dim=1)  # (B, W)
-            loss = loss + config.sigreg_lambda * losses.sigreg(pooled, generator=sigreg_generator)
+            projected = projector(online_full.mean(dim=1))  # (B, W): pooled, then projected
+            loss = loss + config.sigreg_lambda * losses.sigreg(
+                projected, generator=sigreg_generator
+            )
 
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -126,7 +157,8 @@ def train_variant(
             losses.ema_update(target_encoder, encoder, momentum)
         step_losses.append(loss.item())
     encoder.eval()
-    return encoder, step_losses
+    projector.eval()
+    return encoder, projector, step_losses
 
 
 def run(config: MaskedLatentPredictionConfig, seed: int) -> ExperimentResult:
@@ -140,12 +172,17 @@ def run(config: MaskedLatentPredictionConfig, seed: int) -> ExperimentResult:
     metrics: dict[str, float] = {}
     curves: dict[str, list[float]] = {}
     for variant in config.variants:
-        encoder, step_losses = train_variant(config, variant, training_seed)
+        encoder, projector, step_losses = train_variant(config, variant, training_seed)
         train_z = pooled_embeddings(encoder, train_images)
         test_z = pooled_embeddings(encoder, test_images)
-        metrics[f"{variant}_emb_std"] = diagnostics.embedding_std(test_z)
-        metrics[f"{variant}_probe_r2"] = diagnostics.linear_probe_r2(
-            train_z, train_centres, test_z, test_centres
-        )
+        spaces = {"": (train_z, test_z)}
+        if variant in SIGREG_VARIANTS:
+            with torch.no_grad():
+                spaces["projector_"] = (projector(train_z), projector(test_z))
+        for space, (space_train, space_test) in spaces.items():
+            metrics[f"{variant}_{space}emb_std"] = diagnostics.embedding_std(space_test)
+            metrics[f"{variant}_{space}probe_r2"] = diagnostics.linear_probe_r2(
+                space_train, train_centres, space_test, test_centres
+            )
         curves[f"{variant}_loss"] = subsample(step_losses)
     return ExperimentResult(metrics=metrics, curves=curves)

@@ -33,7 +33,18 @@ Setup, all at toy scale:
   remaining balls over the forecast.
 
 Metrics: `cf_error_masked`, `cf_error_unmasked` (pixels) and
-`cf_error_reduction` = 1 - masked / unmasked. Curves: each variant's
+`cf_error_reduction` = 1 - masked / unmasked.
+
+Protocol change (issue 12): C-JEPA's +20% is CLEVRER counterfactual QA
+accuracy, which this toy cannot ask; the removal rollout above stays, and
+beside it we measure what object masking trains for: inferring a hidden
+object's history from its anchor frame and the others' motion. On the
+factual test clips one object's history frames 1.. are hidden;
+`{masked,unmasked}_inference_error` is each predictor's error (pixels) on
+those hidden slots, `free_flight_inference_error` that of flying the object
+alone from its anchor state, and `{masked,unmasked}_inference_ratio` the
+predictor's error over free flight (below 1: it uses the interactions);
+`masking_inference_gain` = unmasked / masked inference error. Curves: each variant's
 forecast loss (subsampled), counterfactual and factual error per forecast
 frame, and the error of a no-interaction reference (each remaining ball
 flies on with its last true velocity, bouncing off walls only).
@@ -278,6 +289,40 @@ def no_interaction_error(
     return (distance * weights).sum(dim=(0, 2)) / weights.sum(dim=(0, 2))
 
 
+@torch.no_grad()
+def hidden_object_error(
+    model: nn.Module,
+    config: ObjectMaskingCounterfactualConfig,
+    slots: torch.Tensor,
+    present: torch.Tensor,
+    given: torch.Tensor,
+) -> float:
+    """Mean distance (pixels) between inferred and true centres of the hidden history slots.
+
+    slots (N, H, K, 4) true history, given (N, H, K) with some objects hidden after frame 0.
+    """
+    predicted = model(slots, given, present)[:, : config.history]  # (N, H, K, 4)
+    hidden = ~given & present[:, None, :]
+    return slot_distance_pixels(WORLD, predicted, slots)[hidden].mean().item()
+
+
+def free_flight_error(
+    config: ObjectMaskingCounterfactualConfig, factual: Rollout, given: torch.Tensor
+) -> float:
+    """The same hidden slots guessed by flying each object alone from its anchor frame."""
+    num, k = given.shape[0], given.shape[2]
+    alone = simulate(
+        WORLD,
+        factual.positions[:, 0].reshape(num * k, 1, 2),
+        factual.velocities[:, 0].reshape(num * k, 1, 2),
+        torch.ones(num * k, 1, dtype=torch.bool),
+        config.history,
+    )
+    flown = alone.positions[:, :, 0].reshape(num, k, config.history, 2).transpose(1, 2)
+    distance = (flown - factual.positions[:, : config.history]).norm(dim=-1)  # (N, H, K)
+    return distance[~given & factual.present[:, :1]].mean().item()
+
+
 def run(config: ObjectMaskingCounterfactualConfig, seed: int) -> ExperimentResult:
     """Train with and without object-level masking; compare counterfactual forecast errors."""
     configure_torch()
@@ -289,6 +334,13 @@ def run(config: ObjectMaskingCounterfactualConfig, seed: int) -> ExperimentResul
     all_present = factual.present[:, 0]
 
     training_seed = int(torch.randint(2**62, (1,), generator=generator))  # shared by both
+    # What masking is for: infer a hidden object's history from the others (C-JEPA's task).
+    inference_given = mask_objects(
+        history_given(all_present, config.history),
+        all_present,
+        config.masked_objects,
+        make_generator(training_seed + 3),
+    )
 
     metrics: dict[str, float] = {}
     curves: dict[str, list[float]] = {}
@@ -311,6 +363,9 @@ def run(config: ObjectMaskingCounterfactualConfig, seed: int) -> ExperimentResul
             rollout_slots(WORLD, factual, slice(config.history, None)),
         )
         metrics[f"cf_error_{variant}"] = cf_error.mean().item()
+        metrics[f"{variant}_inference_error"] = hidden_object_error(
+            model, config, history_slots, all_present, inference_given
+        )
         curves[f"forecast_loss_{variant}"] = subsample(forecast_losses)
         curves[f"cf_error_by_frame_{variant}"] = cf_error.tolist()
         curves[f"factual_error_by_frame_{variant}"] = factual_error.tolist()
@@ -318,4 +373,12 @@ def run(config: ObjectMaskingCounterfactualConfig, seed: int) -> ExperimentResul
         config, factual, alternative
     ).tolist()
     metrics["cf_error_reduction"] = 1.0 - metrics["cf_error_masked"] / metrics["cf_error_unmasked"]
+    free_flight = free_flight_error(config, factual, inference_given)
+    metrics["free_flight_inference_error"] = free_flight
+    metrics["masked_inference_ratio"] = metrics["masked_inference_error"] / free_flight
+    metrics["unmasked_inference_ratio"] = metrics["unmasked_inference_error"] / free_flight
+    # How many times better the masked predictor infers a hidden object than the unmasked one.
+    metrics["masking_inference_gain"] = (
+        metrics["unmasked_inference_error"] / metrics["masked_inference_error"]
+    )
     return ExperimentResult(metrics=metrics, curves=curves)

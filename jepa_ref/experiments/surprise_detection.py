@@ -22,9 +22,31 @@ Setup:
 - Test set: `eval_sequences` fresh possible sequences and as many impossible
   ones (half teleport, half vanish), event frame uniform over the sequence.
 
-Metric: `auroc` of surprise for impossible (positive) vs possible. Curves:
-the training loss (subsampled), the AUROC per event kind (teleport, vanish),
-and the mean surprise per transition for possible sequences.
+Protocol change (issue 12), following the V-JEPA intuitive-physics
+evaluation (Garrido et al. 2025, arXiv:2502.11831, section on the
+violation-of-expectation protocol): a test there is a pair of clips that are
+identical until the impossible one breaks a law of physics, and the model
+passes when the impossible clip is the more surprising of the two. Each
+impossible clip is now made from a factual clip (`object_world.break_continuity`)
+and scored against that factual twin: `paired_accuracy` (share of pairs won,
+ties half), `matched_auroc` (impossible clips vs their twins) and, per event,
+`auroc_teleport`, `auroc_vanish`, `paired_accuracy_teleport`,
+`paired_accuracy_vanish`. `auroc` keeps its first meaning (impossible clips
+vs independent possible ones), for continuity of the record.
+
+Lambda is fixed a priori at LeWM's weight, 0.09 at LeWM's batch size 128
+(`config/train/lewm.yaml`), not chosen on any AUROC: test AUROC never feeds
+back into a setting. Its sensitivity is reported beside the result: the
+same data and seed retrained at each of `sweep_lambdas` (curves
+`sweep:lambda` and `sweep:<metric>`).
+
+Deviations: 32 x 32 synthetic balls instead of natural video and IntPhys /
+GRASP / InfLevel; a CNN + MLP predictor trained for minutes instead of a
+V-JEPA ViT; the surprise of a clip is its largest per-transition error.
+
+Metrics: as above. Curves: the training loss (subsampled), the matched AUROC
+per event kind (teleport, vanish), the mean surprise per transition for
+possible sequences, and the lambda sweep.
 """
 
 from __future__ import annotations
@@ -38,19 +60,21 @@ from jepa_ref.data.object_world import (
     TELEPORT,
     VANISH,
     ObjectWorldConfig,
+    Rollout,
+    break_continuity,
     render_rollout,
-    sample_impossible,
     sample_rollouts,
 )
 from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.configs import SurpriseDetectionConfig
 from jepa_ref.models.encoder import EncoderConfig, encode
 from jepa_ref.models.predictor import PredictorConfig
-from jepa_ref.runtime import configure_torch, seed_everything
+from jepa_ref.runtime import configure_torch, make_generator, seed_everything
 from jepa_ref.train import TrainedWorldModel, WorldModelConfig, subsample, train_world_model
 
 WORLD = ObjectWorldConfig(num_objects=3)
 ACTION_DIM = 1  # the world has no actions; the predictor gets a constant zero
+SWEPT_METRICS = ("auroc", "matched_auroc", "paired_accuracy")
 
 
 @dataclass(frozen=True)
@@ -99,44 +123,93 @@ def transition_surprise(model: TrainedWorldModel, frames: torch.Tensor) -> torch
     return (predicted - z[:, 1:]).square().mean(dim=-1)  # (N, P - 1)
 
 
-def run(config: SurpriseDetectionConfig, seed: int) -> ExperimentResult:
-    """Train on possible sequences; AUROC of latent surprise, impossible vs possible."""
-    configure_torch()
-    generator = seed_everything(seed)
-    pool = FramePool(config, generator)
+def train_model(
+    config: SurpriseDetectionConfig, sigreg_lambda: float, seed: int
+) -> TrainedWorldModel:
+    """Train the world model with one lambda; the pool and batches come from `seed` alone."""
     model_config = WorldModelConfig(
         method="sigreg",
         steps=config.steps,
         batch_size=config.batch_size,
-        sigreg_lambda=config.sigreg_lambda,
+        sigreg_lambda=sigreg_lambda,
         encoder=EncoderConfig(image_size=WORLD.size, in_channels=6),
         predictor=PredictorConfig(action_dim=ACTION_DIM),
     )
-    model = train_world_model(pool.sample, model_config, generator)
+    generator = make_generator(seed)
+    pool = FramePool(config, generator)
+    return train_world_model(pool.sample, model_config, generator)
 
-    possible = sample_rollouts(WORLD, config.eval_sequences, config.frames, generator)
-    half = config.eval_sequences // 2
-    teleport, _ = sample_impossible(WORLD, half, config.frames, generator, TELEPORT)
-    vanish, _ = sample_impossible(
-        WORLD, config.eval_sequences - half, config.frames, generator, VANISH
-    )
+
+def paired_accuracy(impossible: torch.Tensor, twins: torch.Tensor) -> float:
+    """Share of pairs where the impossible clip is the more surprising one (ties count half)."""
+    wins = (impossible > twins).double() + 0.5 * (impossible == twins).double()
+    return float(wins.mean())
+
+
+def score_model(
+    model: TrainedWorldModel, clips: dict[str, Rollout]
+) -> tuple[dict[str, float], torch.Tensor]:
+    """Every detection metric of one model on the test clips, and the mean surprise per
+    transition of the independent possible clips."""
     surprise = {
         name: transition_surprise(model, render_rollout(WORLD, rollout)[0])
-        for name, rollout in (("possible", possible), ("teleport", teleport), ("vanish", vanish))
+        for name, rollout in clips.items()
     }
     score = {name: errors.amax(dim=1) for name, errors in surprise.items()}  # (N,) each
 
-    def auroc_against_possible(*kinds: str) -> float:
-        impossible = torch.cat([score[kind] for kind in kinds])
-        scores = torch.cat((score["possible"], impossible))
-        labels = torch.cat((torch.zeros(len(score["possible"])), torch.ones(len(impossible))))
-        return diagnostics.auroc(scores, labels)
+    def auroc(positives: list[str], negatives: list[str]) -> float:
+        positive = torch.cat([score[name] for name in positives])
+        negative = torch.cat([score[name] for name in negatives])
+        labels = torch.cat((torch.zeros(len(negative)), torch.ones(len(positive))))
+        return diagnostics.auroc(torch.cat((negative, positive)), labels)
 
-    return ExperimentResult(
-        metrics={"auroc": auroc_against_possible(TELEPORT, VANISH)},
-        curves={
-            "loss": subsample(model.losses),
-            "auroc_by_event": [auroc_against_possible(TELEPORT), auroc_against_possible(VANISH)],
-            "surprise_possible_by_transition": surprise["possible"].mean(dim=0).tolist(),
-        },
-    )
+    events = (TELEPORT, VANISH)
+    twins = [f"{event}_twin" for event in events]
+    metrics = {
+        "auroc": auroc(list(events), ["possible"]),
+        "matched_auroc": auroc(list(events), twins),
+        "paired_accuracy": paired_accuracy(
+            torch.cat([score[event] for event in events]), torch.cat([score[t] for t in twins])
+        ),
+    }
+    for event in events:
+        metrics[f"auroc_{event}"] = auroc([event], [f"{event}_twin"])
+        metrics[f"paired_accuracy_{event}"] = paired_accuracy(score[event], score[f"{event}_twin"])
+    return metrics, surprise["possible"].mean(dim=0)
+
+
+def test_clips(config: SurpriseDetectionConfig, generator: torch.Generator) -> dict[str, Rollout]:
+    """Independent possible clips, and for each event its impossible clips with their twins."""
+    clips = {"possible": sample_rollouts(WORLD, config.eval_sequences, config.frames, generator)}
+    half = config.eval_sequences // 2
+    for event, count in ((TELEPORT, half), (VANISH, config.eval_sequences - half)):
+        twin = sample_rollouts(WORLD, count, config.frames, generator)
+        clips[event], _ = break_continuity(WORLD, twin, generator, event)
+        clips[f"{event}_twin"] = twin
+    return clips
+
+
+def run(config: SurpriseDetectionConfig, seed: int) -> ExperimentResult:
+    """Train on possible sequences; how well latent surprise flags the impossible ones."""
+    configure_torch()
+    generator = seed_everything(seed)
+    training_seed = int(torch.randint(2**62, (1,), generator=generator))
+    clips = test_clips(config, generator)
+
+    model = train_model(config, config.sigreg_lambda, training_seed)
+    metrics, possible_surprise = score_model(model, clips)
+    curves = {
+        "loss": subsample(model.losses),
+        "auroc_by_event": [metrics[f"auroc_{event}"] for event in (TELEPORT, VANISH)],
+        "surprise_possible_by_transition": possible_surprise.tolist(),
+    }
+    # The sensitivity sweep: the same data and seed at each lambda, in this process.
+    lambdas = sorted({config.sigreg_lambda, *config.sweep_lambdas})
+    swept = {lam: metrics if lam == config.sigreg_lambda else None for lam in lambdas}
+    for lam in lambdas:
+        if swept[lam] is None:
+            swept[lam] = score_model(train_model(config, lam, training_seed), clips)[0]
+    curves["sweep:lambda"] = lambdas
+    for name in SWEPT_METRICS:
+        curves[f"sweep:{name}"] = [swept[lam][name] for lam in lambdas]
+    return ExperimentResult(metrics=metrics, curves=curves)

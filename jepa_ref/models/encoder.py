@@ -52,6 +52,9 @@ class ConvBackbone(nn.Module):
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(flat, config.hidden_dim), nn.GELU())
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        # channels_last takes oneDNN's faster convolution path on CPU: a training step of
+        # the dot-world model costs ~25% less (benchmarks/ref.md).
+        frames = frames.contiguous(memory_format=torch.channels_last)
         return self.head(self.convs(frames))  # (B, hidden_dim)
 
 

@@ -1,0 +1,217 @@
+"""Every id a page names, found by walking the field metadata `wiki.schema` declares.
+
+A field marked `RefersTo(kinds, relation)` holds an id; a `Prose` field holds Markdown
+whose `[[id]]` links count as references too; `NamesOrigin` says which id makes the
+references below a mapping (a claim's own). The walk works on a validated model and
+on the raw values of a page that failed validation alike, so a page with schema
+errors still gets its link errors reported in the same run.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from wiki import schema
+from wiki.located_yaml import FieldPath, Locations
+
+LINK_PATTERN = re.compile(r"\[\[\s*([^\[\]|]+?)\s*(?:\|\s*([^\[\]]*?)\s*)?\]\]")
+"""`[[id]]` or `[[id|label]]`: group 1 is the id, group 2 the label (None without one)."""
+
+ANY_ID = (*schema.PAGE_KINDS, "claim")
+MENTIONS = "mentions"
+
+_SLUG = re.compile(schema.SLUG_PATTERN)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One place where a page (or one of its claims) names another id."""
+
+    page_id: str  # the page whose file holds the reference
+    field_path: FieldPath  # where in that file
+    origin: str  # the page or claim id doing the referring
+    origin_kind: str  # 'claim' or the page's kind
+    target: str
+    relation: str  # cites | related | used_by | links | depends_on | mentions
+    expected: tuple[str, ...]  # kinds the target may have
+    path: Path = field(compare=False)
+    locations: Locations = field(compare=False, repr=False)
+    role: str | None = None
+    link_text: str | None = None  # the `[[...]]` text when found in prose
+
+    def position(self) -> tuple[int, int]:
+        """1-based (line, col): the `[[link]]` itself in prose, else the field's value."""
+        if self.link_text:
+            return self.locations.find(self.field_path, self.link_text)
+        return self.locations.at(self.field_path)
+
+
+def page_references(
+    page_id: str, kind: str, values: BaseModel | dict, path: Path, locations: Locations
+) -> Iterator[Reference]:
+    """Every reference of one page, from its validated model or its raw values."""
+    page = _PageContext(page_id, path, locations)
+    yield from _walk_model(page, schema.PAGE_MODELS[kind], values, (), page_id, kind)
+
+
+@dataclass(frozen=True)
+class _PageContext:
+    page_id: str
+    path: Path
+    locations: Locations
+
+
+def _walk_model(
+    page: _PageContext,
+    model: type[BaseModel],
+    values: Any,
+    at: FieldPath,
+    origin: str,
+    origin_kind: str,
+) -> Iterator[Reference]:
+    origin_key = _origin_key(model)
+    if origin_key is not None:
+        own_id = _get(values, origin_key)
+        if isinstance(own_id, str):
+            origin, origin_kind = own_id, "claim"
+    for name, info in model.model_fields.items():
+        value = _get(values, name)
+        if value is None:
+            continue
+        markers = [*info.metadata, *_markers(info.annotation)]
+        context = _FieldContext(page, model, values, origin, origin_kind)
+        yield from _walk_value(context, info.annotation, markers, value, (*at, name))
+
+
+@dataclass(frozen=True)
+class _FieldContext:
+    page: _PageContext
+    model: type[BaseModel]  # the model of the mapping holding the field
+    mapping: Any  # that mapping: a model instance or raw values (for a sibling role key)
+    origin: str
+    origin_kind: str
+
+
+def _walk_value(
+    context: _FieldContext, annotation: Any, markers: list, value: Any, at: FieldPath
+) -> Iterator[Reference]:
+    for marker in markers:
+        if isinstance(marker, schema.RefersTo) and isinstance(value, str):
+            if _SLUG.fullmatch(value):  # a malformed id already has its own schema error
+                yield _reference(context, at, value, marker)
+            return
+        if isinstance(marker, schema.Prose) and isinstance(value, str):
+            yield from _links(context, at, value)
+            return
+    inner, origin = _strip(annotation)
+    if origin in (list, tuple) and isinstance(value, list | tuple):
+        item_type = typing.get_args(inner)[0]
+        item_markers = _markers(item_type)
+        for index, item in enumerate(value):
+            yield from _walk_value(context, item_type, item_markers, item, (*at, index))
+    elif _is_model(inner) and isinstance(value, BaseModel | dict):
+        page = context.page
+        yield from _walk_model(page, inner, value, at, context.origin, context.origin_kind)
+
+
+def _reference(
+    context: _FieldContext, at: FieldPath, target: str, marker: schema.RefersTo
+) -> Reference:
+    page = context.page
+    role = None
+    if marker.role_key is not None:
+        role = _get(context.mapping, marker.role_key)
+        if not isinstance(role, str):  # left out (or wrong in raw values): the model default
+            role = context.model.model_fields[marker.role_key].default
+        role = str(getattr(role, "value", role))
+    return Reference(
+        page.page_id,
+        at,
+        context.origin,
+        context.origin_kind,
+        target,
+        marker.relation,
+        marker.kinds,
+        page.path,
+        page.locations,
+        role=role,
+    )
+
+
+def _links(context: _FieldContext, at: FieldPath, text: str) -> Iterator[Reference]:
+    page = context.page
+    for match in LINK_PATTERN.finditer(text):
+        yield Reference(
+            page.page_id,
+            at,
+            context.origin,
+            context.origin_kind,
+            match.group(1),
+            MENTIONS,
+            ANY_ID,
+            page.path,
+            page.locations,
+            link_text=match.group(0),
+        )
+
+
+def _get(values: Any, name: str) -> Any:
+    if isinstance(values, BaseModel):
+        return getattr(values, name, None)
+    if isinstance(values, dict):
+        return values.get(name)
+    return None
+
+
+@cache
+def _origin_key(model: type[BaseModel]) -> str | None:
+    for name, info in model.model_fields.items():
+        markers = [*info.metadata, *_markers(info.annotation)]
+        if any(isinstance(marker, schema.NamesOrigin) for marker in markers):
+            return name
+    return None
+
+
+def _markers(annotation: Any) -> list:
+    """Metadata of an `Annotated` type, through Optional; [] for anything else."""
+    markers: list = []
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            markers.extend(annotation.__metadata__)
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(options) != 1:
+                return markers
+            annotation = options[0]
+        else:
+            return markers
+
+
+def _strip(annotation: Any) -> tuple[Any, Any]:
+    """`annotation` without Annotated and Optional, and its origin (list, dict...)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(options) != 1:
+                return annotation, origin
+            annotation = options[0]
+        else:
+            return annotation, origin
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
