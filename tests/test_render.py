@@ -72,7 +72,7 @@ def test_concept_page_shows_each_claim_with_anchor_grade_and_sources(
     for claim in mini_wiki.pages["jepa"].model.claims:
         grade = claim.evidence.grade.value
         badge = f'<span class="wiki-badge wiki-grade-{grade}">'
-        assert f'id="claim:{claim.id}">{claim.id}</span> {badge}' in claims
+        assert f"### {claim.id} {{ #claim:{claim.id} }}\n\n{badge}" in claims
         for source in claim.evidence.sources:
             assert f"](../sources/{source}.md " in claims
 
@@ -155,7 +155,11 @@ def test_home_page_counts_pages_per_kind(mini_wiki: Wiki, mini_pages: dict[str, 
 
 
 def test_every_relative_link_points_to_a_rendered_page_and_anchor(mini_pages: dict) -> None:
-    anchors = {path: set(re.findall(r' id="([^"]+)"', text)) for path, text in mini_pages.items()}
+    anchors = {
+        path: set(re.findall(r' id="([^"]+)"|\{ #([^ }]+) \}', text))
+        for path, text in mini_pages.items()
+    }
+    anchors = {path: {a or b for a, b in found} for path, found in anchors.items()}
     checked = 0
     for path, markdown in mini_pages.items():
         for url in MARKDOWN_LINK.findall(markdown):
@@ -174,12 +178,9 @@ def test_every_relative_link_points_to_a_rendered_page_and_anchor(mini_pages: di
 
 
 def test_without_evidence_only_the_literature_grade_shows(mini_pages: dict[str, str]) -> None:
-    claim_line = next(
-        line
-        for line in mini_pages["concepts/jepa.md"].splitlines()
-        if 'id="claim:lewm-stable"' in line
-    )
-    assert claim_line.endswith('<span class="wiki-badge wiki-grade-moderate">moderate</span>')
+    lines = mini_pages["concepts/jepa.md"].splitlines()
+    heading = lines.index("### lewm-stable { #claim:lewm-stable }")
+    assert lines[heading + 2] == '<span class="wiki-badge wiki-grade-moderate">moderate</span>'
 
 
 def test_any_wiki_in_the_format_renders(write_pages, tmp_path: Path) -> None:

@@ -87,8 +87,9 @@ def test_concept_page_shows_claims_grades_benchmarks_backlinks_and_theses(built)
     for claim in wiki.pages["jepa"].model.claims:
         grade = claim.evidence.grade.value
         assert re.search(
-            rf'id="claim:{claim.id}">{claim.id}</span> <span class="wiki-badge wiki-grade-{grade}">'
-            rf"{grade}</span>",
+            rf'<h3 id="claim:{claim.id}">{claim.id}'
+            rf'<a class="headerlink" href="#claim:{claim.id}"[^>]*>'
+            rf'.*?</h3>\s*<p><span class="wiki-badge wiki-grade-{grade}">{grade}</span>',
             page,
         )
     assert re.search(r"<td[^>]*>77\.3&nbsp;% top-1</td>", page)

@@ -34,6 +34,7 @@ from filelock import FileLock
 
 from wiki.corpus import Wiki
 from wiki.errors import ContentError, ContentErrors, display_path
+from wiki.graph_data import GRAPH_DATA_FILE, graph_document, graph_script
 from wiki.output_folder import (
     STAMP_FILE,
     check_output_folder,
@@ -116,7 +117,11 @@ def build_site(
     with FileLock(build_dir / "build.lock"):
         remove_leftovers(settings.out)
         started = time.perf_counter()
-        files = {**render_pages(wiki, settings, evidence), **asset_files()}
+        files = {
+            **render_pages(wiki, settings, evidence),
+            **asset_files(),
+            GRAPH_DATA_FILE: graph_script(graph_document(wiki, evidence)),
+        }
         changes = write_tree(build_dir / "docs", files)
         user_config = user_mkdocs_config(settings)
         config_path = user_config or write_mkdocs_config(build_dir, settings.title)
@@ -256,6 +261,41 @@ def write_mkdocs_config(build_dir: Path, title: str) -> Path:
     return path
 
 
+THEME_FEATURES = [
+    "navigation.top",
+    "navigation.tracking",
+    "navigation.indexes",
+    "navigation.path",  # breadcrumbs
+    "navigation.footer",  # previous / next
+    "toc.follow",
+    "search.highlight",
+    "content.tooltips",
+]
+# Split words at punctuation too, so "(ABC)" in a title is found by "ABC" (the default
+# splits at spaces and hyphens only, and this search pipeline has no trimmer).
+SEARCH_SEPARATOR = r'[\s\-,:;!=\[\]()"/]+|\.(?!\d)'
+IFRAME_WORKER_SHIM = f"{ASSETS_URL}/vendor/iframe-worker/shim.js"
+# Light or dark as the OS says, with a toggle; the first entry follows the OS.
+PALETTE = [
+    {
+        "media": "(prefers-color-scheme)",
+        "toggle": {"icon": "material/brightness-auto", "name": "Switch to light mode"},
+    },
+    {
+        "media": "(prefers-color-scheme: light)",
+        "scheme": "default",
+        "toggle": {"icon": "material/brightness-7", "name": "Switch to dark mode"},
+    },
+    {
+        "media": "(prefers-color-scheme: dark)",
+        "scheme": "slate",
+        "toggle": {"icon": "material/brightness-4", "name": "Switch to system preference"},
+    },
+]
+# Without site_url mkdocs writes a sitemap of empty URLs: publish none instead.
+SITEMAP_FILES = ("sitemap.xml", "sitemap.xml.gz")
+
+
 def mkdocs_config(title: str) -> dict[str, Any]:
     """The mkdocs configuration: material, offline-safe, a short nav of index pages only
     (mkdocs build time grows with the nav, not the pages; search still finds every page)."""
@@ -273,11 +313,27 @@ def mkdocs_config(title: str) -> dict[str, Any]:
         "theme": {
             "name": "material",
             "font": False,  # no Google Fonts: the system font stack, nothing fetched
-            "features": ["navigation.top", "search.highlight"],
+            "features": THEME_FEATURES,
+            "palette": PALETTE,
         },
         "extra_css": [f"{ASSETS_URL}/extra.css"],
-        "plugins": ["search"],
-        "markdown_extensions": [{"toc": {"permalink": True}}, "tables", "admonition"],
+        # cytoscape and the graph data before graph.js, which draws with both.
+        "extra_javascript": [
+            f"{ASSETS_URL}/vendor/cytoscape/cytoscape.min.js",
+            GRAPH_DATA_FILE,
+            f"{ASSETS_URL}/graph.js",
+        ],
+        # The vendored shim: without one listed, the offline plugin adds a CDN copy.
+        "extra": {"polyfills": [IFRAME_WORKER_SHIM]},
+        # offline: search works from file:// (index inlined, worker through the shim).
+        "plugins": [{"search": {"separator": SEARCH_SEPARATOR}}, "offline"],
+        "markdown_extensions": [
+            {"toc": {"permalink": True}},
+            "tables",
+            "admonition",
+            "attr_list",  # `### claim-id { #claim-id }`: each claim a heading with its anchor
+            "pymdownx.details",  # `???` blocks: run tables and plots folded under each claim
+        ],
         "nav": nav,
         "validation": {
             "nav": {"omitted_files": "ignore"},  # pages are reached through index pages
@@ -348,6 +404,8 @@ def publish_site(
                 raise SiteBuildError(_failure_message(failure, warnings)) from failure
             except MkDocsException as failure:
                 raise SiteBuildError(_failure_message(failure, warnings)) from failure
+        for name in SITEMAP_FILES:
+            (staging / name).unlink(missing_ok=True)
         mark(staging)  # mkdocs keeps hidden files, but a plugin might not
         swap_into_place(staging, out)
     except OSError as error:

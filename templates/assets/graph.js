@@ -125,11 +125,18 @@
     return base.replace(/\/$/, "") + "/";
   }
 
+  /* The theme's text and background colours as rgb()/rgba(): the browser resolves the CSS
+     variables, and cytoscape does not take the theme's 8-digit hex colours. */
   function themeColours() {
-    var body = getComputedStyle(document.body);
-    var fg = body.getPropertyValue("--md-typeset-color").trim() || body.color || "#222";
-    var bg = body.getPropertyValue("--md-default-bg-color").trim() || "#fff";
-    return { fg: fg, bg: bg };
+    var probe = document.createElement("span");
+    probe.style.color = "var(--md-typeset-color, #222)";
+    probe.style.backgroundColor = "var(--md-default-bg-color, #fff)";
+    probe.hidden = true;
+    document.body.appendChild(probe);
+    var computed = getComputedStyle(probe);
+    var colours = { fg: computed.color, bg: computed.backgroundColor };
+    probe.remove();
+    return colours;
   }
 
   function stylesheet() {
@@ -138,10 +145,10 @@
       {
         selector: "node",
         style: {
-          label: "data(label)", "text-wrap": "wrap", "text-max-width": "160px",
+          label: "data(label)", "text-wrap": "wrap", "text-max-width": "130px",
           "font-size": 11, "text-valign": "bottom", "text-margin-y": 4,
           color: colours.fg, "text-outline-color": colours.bg, "text-outline-width": 2,
-          "min-zoomed-font-size": 6, width: 18, height: 18,
+          "min-zoomed-font-size": 4, width: 18, height: 18,
           "border-width": 1, "border-color": colours.bg
         }
       },
@@ -176,12 +183,25 @@
     return rules;
   }
 
+  // Room for the full labels: every layout counts them in a node's size.
   function layoutFor(count, focus) {
     if (focus) {
-      return { name: "breadthfirst", roots: "#" + cssId(focus), circle: count > 12, spacingFactor: 1.1, animate: false };
+      return {
+        name: "breadthfirst", roots: "#" + cssId(focus), circle: count > 12, spacingFactor: 1.2,
+        animate: false, nodeDimensionsIncludeLabels: true
+      };
     }
-    if (count <= 150) return { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 80 };
-    return { name: "concentric", animate: false, minNodeSpacing: 12, concentric: function (node) { return node.degree(); } };
+    if (count <= 150) {
+      // Layered like the static drawing: theses, then what they lean on, level by level.
+      return {
+        name: "breadthfirst", roots: "node[kind = 'thesis']", directed: true, spacingFactor: 0.9,
+        animate: false, nodeDimensionsIncludeLabels: true
+      };
+    }
+    return {
+      name: "concentric", animate: false, minNodeSpacing: 16, nodeDimensionsIncludeLabels: true,
+      concentric: function (node) { return node.degree(); }
+    };
   }
 
   function cssId(id) {
@@ -203,7 +223,7 @@
     cy.elements().remove();
     cy.add(elements);
     if (focus) cy.$id(focus).addClass("focus");
-    cy.layout(layoutFor(elements.length, focus)).run();
+    cy.layout(layoutFor(cy.nodes().length, focus)).run();
     cy.fit(undefined, 24);
   }
 
