@@ -19,8 +19,13 @@ class WriteError(Exception):
     """A file could not be written; the message is one line naming the path and a fix."""
 
 
-def write_atomically(target: Path, data: bytes, mode: int | None = None) -> None:
+def write_atomically(
+    target: Path, data: bytes, mode: int | None = None, durable: bool = True
+) -> None:
     """Replace `target` with `data` in one rename. `mode` None: keep the target's, else 0644.
+
+    `durable` syncs the data to disk before the rename (the user's files); regenerable
+    output such as the build tree skips it, which matters at thousands of files.
 
     Raises WriteError (one line, with a hint) on any OS failure; the target is untouched then.
     """
@@ -33,8 +38,9 @@ def write_atomically(target: Path, data: bytes, mode: int | None = None) -> None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except OSError as error:

@@ -17,6 +17,7 @@ from wiki.corpus import Wiki
 from wiki.expect import ExpectationResult, evaluate_expectations
 from wiki.ledger import RunRecord
 from wiki.plots import PlotCache, link_plots
+from wiki.schema import Concept
 from wiki.score import ClaimScore, GradeChange, LinkScore, WikiScores, grade_history, score_wiki
 from wiki.settings import Settings
 
@@ -79,6 +80,7 @@ class SiteEvidence:
     def changelog(self, page_id: str) -> list[ChangelogLine]:
         """A concept's written entries merged with its claims' grade moves, newest first."""
         model = self.wiki.pages[page_id].model
+        assert isinstance(model, Concept)  # only concepts have changelogs and claims
         lines = [
             ChangelogLine(entry.date, entry.note, list(entry.sources), automatic=False)
             for entry in model.changelog

@@ -91,7 +91,7 @@ def _parser(validate_link: Callable[[str], bool]) -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     parser.enable("table")
     parser.disable("entity")  # `&lt;` in prose shows as written, like raw HTML does
-    parser.validateLink = validate_link  # type: ignore[method-assign]
+    parser.validateLink = validate_link  # type: ignore[method-assign,assignment]
     parser.inline.ruler.before("link", "wiki_link", _wiki_link_rule)
     return parser
 

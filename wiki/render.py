@@ -40,7 +40,7 @@ from wiki.markdown_text import (
     prose_inline,
 )
 from wiki.prose_parser import UrlKind, url_kind
-from wiki.schema import GRADE_ORDER, PAGE_KINDS
+from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source
 from wiki.settings import Settings
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # in an installed wheel
@@ -211,7 +211,7 @@ class PageLinks:
         ('Name (2025)' for 'Name: a long subtitle') with the full title on hover; any other
         page or claim as `link` does."""
         page = self.wiki.pages.get(node_id)
-        if page is None or page.kind != "source":
+        if page is None or not isinstance(page.model, Source):
             return self.link(node_id)
         label = f"{short_title(page.model.title)} ({page.model.year})"
         hover = plain_text(page.model.title).replace('"', "&quot;")
@@ -289,7 +289,7 @@ def _page_context(
         "backlinks": sorted(wiki.backlinks(page.id), key=lambda i: _title_key(wiki, i)),
         "dependent_theses": wiki.theses_depending_on(page.id),
     }
-    if page.kind == "concept":
+    if isinstance(page.model, Concept):
         context["changelog"] = sorted(page.model.changelog, key=lambda e: e.date, reverse=True)
         context["claim_theses"] = {
             claim.id: wiki.theses_depending_on(claim.id) for claim in page.model.claims
@@ -304,7 +304,7 @@ def _benchmarks_by_source(wiki: Wiki) -> dict[str, list[tuple[LoadedPage, Any]]]
     """(concept, benchmark) pairs per cited source id, in page order."""
     cited: dict[str, list[tuple[LoadedPage, Any]]] = {}
     for concept in wiki.by_kind("concept"):
-        for benchmark in concept.model.benchmarks:
+        for benchmark in _concept(concept).benchmarks:
             cited.setdefault(benchmark.source, []).append((concept, benchmark))
     return cited
 
@@ -332,9 +332,16 @@ def _display_source(wiki: Wiki, page: LoadedPage) -> str:
 RECENT_CHANGES = 10
 
 
+def _concept(page: LoadedPage) -> Concept:
+    assert isinstance(page.model, Concept), page.id  # callers pass concept pages only
+    return page.model
+
+
 def _home_context(wiki: Wiki) -> dict[str, Any]:
     grades = Counter(entry.claim.evidence.grade for entry in wiki.claims.values())
-    changes = [(entry, page) for page in wiki.by_kind("concept") for entry in page.model.changelog]
+    changes = [
+        (entry, page) for page in wiki.by_kind("concept") for entry in _concept(page).changelog
+    ]
     changes.sort(key=lambda change: (change[0].date, change[1].id), reverse=True)
     return {
         "theses": wiki.by_kind("thesis"),

@@ -399,7 +399,7 @@ def _changes(
 
 def _seed_held(results: list[ExpectationResult] | None) -> bool:
     # A link with no expectations proves nothing (`wiki check` rejects it).
-    return bool(results) and all(result.held for result in results)
+    return results is not None and len(results) > 0 and all(r.held for r in results)
 
 
 def _link_verdict(
@@ -548,7 +548,7 @@ def grade_history(
         for record in batch:
             index.add(record)
             affected |= claims_by_run.get((record.experiment, canonical_json(record.config)), set())
-            if record.claim in wiki.claims:
+            if record.claim is not None and record.claim in wiki.claims:
                 affected.add(record.claim)
         last = batch[-1]
         for claim_id in sorted(affected):

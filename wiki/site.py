@@ -17,10 +17,8 @@ import hashlib
 import html
 import json
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +30,7 @@ from typing import Any
 import yaml
 from filelock import FileLock
 
+from wiki.atomic_write import WriteError, write_atomically
 from wiki.corpus import Wiki
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph_data import GRAPH_DATA_FILE, graph_document, graph_script
@@ -491,13 +490,8 @@ def _yaml_of_pages(wiki: Wiki) -> dict[str, Path]:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    # Write beside the target, then rename: a reader never sees half a file.
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    """Generated files: atomic (a reader never sees half a file), not synced, world-readable."""
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes files private
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_atomically(target, data, mode=0o644, durable=False)
+    except WriteError as error:
+        raise SiteBuildError(f"{error}; the previous site is untouched") from None
