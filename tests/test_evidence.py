@@ -107,3 +107,11 @@ def test_metrics_sharing_a_suffix_are_grouped_for_comparison() -> None:
         "probe_r2": ["ae", "ae_clean", "jepa"]
     }
     assert comparable_groups({"auroc": 1.0}) == {}
+
+
+def test_plot_titles_and_axes_read_as_words() -> None:
+    from wiki.plots import metric_unit, metric_words
+
+    assert metric_words("sigreg_emb_std") == "SIGReg embedding std"
+    assert metric_unit("pure_probe_r2") == "R² (1 = perfect)"
+    assert metric_unit("made_up_metric") == "made up metric"

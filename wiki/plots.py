@@ -22,7 +22,7 @@ from wiki.expect import parse_expectation
 from wiki.score import LinkScore
 
 PLOT_FOLDER = "plots"
-PLOT_STYLE_VERSION = "1"  # bump to redraw every cached plot after changing the drawing code
+PLOT_STYLE_VERSION = "2"  # bump to redraw every cached plot after changing the drawing code
 
 
 class PlotCache:
@@ -95,6 +95,47 @@ def comparable_groups(metrics: dict[str, float]) -> dict[str, list[str]]:
 
 # --- drawing (matplotlib is imported only when a plot is not cached) ------------------------
 
+# Words for the parts of metric names, so titles and axes read as text, not keys.
+METRIC_WORDS = {
+    "emb": "embedding",
+    "std": "std",
+    "probe": "linear-probe",
+    "r2": "R²",
+    "rankme": "RankMe",
+    "auroc": "AUROC",
+    "cf": "counterfactual",
+    "ema": "EMA",
+    "noema": "no-EMA",
+    "sigreg": "SIGReg",
+    "vicreg": "VICReg",
+    "ae": "autoencoder",
+    "jepa": "JEPA",
+    "dims": "dimensions",
+    "min": "min",
+    "max": "max",
+}
+# What a metric is measured in, by its last word (no unit: a plain number).
+METRIC_UNITS = {
+    "r2": "R² (1 = perfect)",
+    "auroc": "AUROC (0.5 = chance)",
+    "std": "std (embedding units)",
+    "dims": "dimensions",
+    "success": "success rate (0-1)",
+    "loss": "loss",
+    "rankme": "effective rank",
+    "distance": "distance",
+}
+
+
+def metric_words(name: str) -> str:
+    """'sigreg_emb_std' -> 'SIGReg embedding std'."""
+    return " ".join(METRIC_WORDS.get(part, part) for part in name.split("_"))
+
+
+def metric_unit(name: str) -> str:
+    """The y-axis label of a metric: its unit where known, else the metric in words."""
+    return METRIC_UNITS.get(name.split("_")[-1], metric_words(name))
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -104,7 +145,8 @@ def _pyplot() -> Any:
         {
             "svg.fonttype": "none",  # keep text as text: smaller files, searchable
             "svg.hashsalt": "wiki",  # stable element ids: identical runs give identical files
-            "font.size": 9,
+            "font.size": 10,
+            "savefig.transparent": True,  # the page's light or dark background shows through
         }
     )
     import matplotlib.pyplot as plt
@@ -128,14 +170,27 @@ def draw_expectations(runs: list[Any], expect: dict[str, str]) -> str:
         expectation = parse_expectation(expect[metric])
         seeds = [run.seed for run in runs]
         values = [run.metrics.get(metric, float("nan")) for run in runs]
-        colours = ["#2e7d32" if expectation.holds(v) else "#c62828" for v in values]
-        axis.scatter([str(s) for s in seeds], values, c=colours, zorder=3)
+        held = [expectation.holds(v) for v in values]
+        for passed, label, colour in ((True, "held", "#2e7d32"), (False, "not held", "#c62828")):
+            points = [
+                (str(s), v) for s, v, h in zip(seeds, values, held, strict=True) if h is passed
+            ]
+            if points:
+                axis.scatter(*zip(*points, strict=True), c=colour, zorder=3, label=label)
         for threshold in expectation.thresholds:
-            axis.axhline(threshold, linestyle="--", color="#555", linewidth=1)
+            axis.axhline(
+                threshold,
+                linestyle="--",
+                color="#555",
+                linewidth=1,
+                label=f"expected {expect[metric]}",
+            )
         if _spans_decades(values + expectation.thresholds):
             axis.set_yscale("log")
-        axis.set_title(f"{metric} {expect[metric]}")
+        axis.set_title(metric_words(metric))
         axis.set_xlabel("seed")
+        axis.set_ylabel(metric_unit(metric))
+        axis.legend(fontsize=8, loc="best")
     figure.tight_layout()
     return _svg(figure)
 
@@ -147,14 +202,18 @@ def draw_comparison(runs: list[Any], groups: dict[str, list[str]]) -> str:
     figure, axes = plt.subplots(1, len(suffixes), figsize=(2.8 * len(suffixes), 2.6), squeeze=False)
     for axis, suffix in zip(axes[0], suffixes, strict=True):
         prefixes = groups[suffix]
-        for position, prefix in enumerate(prefixes):
-            values = [run.metrics.get(f"{prefix}_{suffix}", float("nan")) for run in runs]
-            axis.scatter([position] * len(values), values, s=14, alpha=0.8, zorder=3)
-        axis.set_xticks(range(len(prefixes)), prefixes, rotation=30)
+        for run in runs:  # one colour per seed, the same in every panel
+            values = [run.metrics.get(f"{prefix}_{suffix}", float("nan")) for prefix in prefixes]
+            axis.scatter(
+                range(len(prefixes)), values, s=16, alpha=0.8, zorder=3, label=f"seed {run.seed}"
+            )
+        axis.set_xticks(range(len(prefixes)), [metric_words(p) for p in prefixes], rotation=30)
+        axis.set_ylabel(metric_unit(suffix))
         values = [run.metrics.get(f"{p}_{suffix}", float("nan")) for p in prefixes for run in runs]
         if _spans_decades(values):
             axis.set_yscale("log")
-        axis.set_title(suffix)
+        axis.set_title(f"{metric_words(suffix)} by variant")
+    axes[0][-1].legend(fontsize=8, loc="best")
     figure.tight_layout()
     return _svg(figure)
 
@@ -173,11 +232,22 @@ def draw_curves(runs: list[Any]) -> str:
                 axis.plot(curve, linewidth=1, label=f"seed {run.seed}")
         if _spans_decades([v for run in runs for v in run.curves.get(name, [])]):
             axis.set_yscale("log")
-        axis.set_title(name)
+        axis.set_title(metric_words(name))
+        axis.set_xlabel(_curve_x_label(name))
+        axis.set_ylabel(metric_unit(name))
+        axis.legend(fontsize=7, loc="best")
     for axis in list(axes.flat)[len(names) :]:
         axis.set_visible(False)
     figure.tight_layout()
     return _svg(figure)
+
+
+def _curve_x_label(name: str) -> str:
+    """'cf_error_by_frame' -> 'frame'; a loss curve is sampled over training."""
+    _, by, what = name.rpartition("_by_")
+    if by:
+        return metric_words(what)
+    return "training progress (logged points)"
 
 
 def _spans_decades(values: list[float]) -> bool:
