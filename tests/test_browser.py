@@ -170,7 +170,7 @@ def test_search_from_file_lands_on_a_claim(browser, site) -> None:
     results = search(browser, "lewm-stable")
     landings = [urlsplit(href) for _, href in results]
     assert any(
-        url.path.endswith("concepts/jepa.html") and url.fragment == "lewm-stable"
+        url.path.endswith("concepts/jepa.html") and url.fragment == "claim:lewm-stable"
         for url in landings
     ), results
 
