@@ -18,8 +18,8 @@ import pytest
 
 from wiki.corpus import LINK_PATTERN
 from wiki.markdown_text import LinkTarget, code_text, plain_text, prose_block, prose_inline
+from wiki.mkdocs_config import mkdocs_config
 from wiki.prose_parser import LINK_PATTERN as PARSER_LINK_PATTERN
-from wiki.site import mkdocs_config
 
 PAGES = {"jepa": LinkTarget("../concepts/jepa.md", "JEPA <the *architecture*>")}
 CLAIMS = {"lewm-stable": LinkTarget("../concepts/jepa.md#lewm-stable", "lewm-stable")}

@@ -164,11 +164,16 @@ def serve(
     load_wiki_or_exit(settings, check_experiments=check_experiments)
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    from wiki.site import SiteBuildError, user_mkdocs_config, write_serve_config
+    from wiki.mkdocs_config import (
+        GeneratedWriteError,
+        UserConfigError,
+        user_mkdocs_config,
+        write_serve_config,
+    )
 
     try:
         config_path = user_mkdocs_config(settings) or write_serve_config(settings)
-    except SiteBuildError as failure:
+    except (UserConfigError, GeneratedWriteError) as failure:
         fail_usage(str(failure))
     error_console.print(Text(f"serving on http://{dev_addr}/ (Ctrl-C stops)", style="green"))
     try:

@@ -29,6 +29,8 @@ from wiki.corpus import load_wiki
 from wiki.errors import ContentErrors
 from wiki.settings import Settings, load_settings
 
+PAGE_EXTENSIONS = ("tables", "admonition", "attr_list", "pymdownx.details")
+
 
 class WikiPluginConfig(Config):
     root = config_options.Optional(config_options.Type(str))  # default: [tool.wiki] root
@@ -41,8 +43,13 @@ class WikiPlugin(BasePlugin[WikiPluginConfig]):
     def on_config(self, config: Any) -> Any:
         # Prose links name built files ('page.html'), so pages must be built as such.
         config["use_directory_urls"] = False
-        from wiki.site import ASSETS_URL
+        from wiki.mkdocs_config import ASSETS_URL
 
+        # The generated Markdown needs these (claim headings use attr_list ids, evidence
+        # folds are pymdownx.details); a user's mkdocs.yml may not list them.
+        for extension in PAGE_EXTENSIONS:
+            if extension not in config["markdown_extensions"]:
+                config["markdown_extensions"].append(extension)
         css = f"{ASSETS_URL}/extra.css"
         if css not in config["extra_css"]:
             config["extra_css"].insert(0, css)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import html
 import json
 import logging
 import re
@@ -27,13 +26,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
 from filelock import FileLock
 
-from wiki.atomic_write import WriteError, write_atomically
 from wiki.corpus import Wiki
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph_data import GRAPH_DATA_FILE, graph_document, graph_script
+from wiki.mkdocs_config import (
+    ASSETS_URL,
+    GeneratedWriteError,
+    UserConfigError,
+    docs_dir_of,
+    folder_digest,
+    user_mkdocs_config,
+    write_generated,
+    write_mkdocs_config,
+)
 from wiki.output_folder import (
     STAMP_FILE,
     check_output_folder,
@@ -46,12 +53,6 @@ from wiki.output_folder import (
     swap_into_place,
 )
 from wiki.render import (
-    CLAIMS_PAGE,
-    GRAPH_PAGE,
-    HOME_PAGE,
-    INDEX_PAGES,
-    KIND_TITLES,
-    RUNS_PAGE,
     TEMPLATE_DIR,
     page_path,
     render_pages,
@@ -60,7 +61,6 @@ from wiki.settings import BUILD_DIR, Settings
 
 BUILD_DIR_NAME = BUILD_DIR  # under the project folder; holds docs/, mkdocs.yml, stamps
 ASSETS_DIR = TEMPLATE_DIR / "assets"
-ASSETS_URL = "assets"
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,14 @@ def build_site(
             GRAPH_DATA_FILE: graph_script(graph_document(wiki, evidence)),
         }
         changes = write_tree(build_dir / "docs", files)
-        user_config = user_mkdocs_config(settings)
+        try:
+            user_config = user_mkdocs_config(settings)
+        except UserConfigError as error:
+            raise SiteBuildError(str(error)) from None
         config_path = user_config or write_mkdocs_config(build_dir, settings.title)
         stamp = build_stamp(files, config_path, strict)
         if user_config is not None:  # the user's docs folder (CSS, pages) is an input too
-            stamp += _folder_digest(settings.project_dir / _docs_dir_of(user_config))
+            stamp += folder_digest(settings.project_dir / docs_dir_of(user_config))
         compiled = time.perf_counter()
 
         rebuild = force or not site_is_current(build_dir, settings.out, stamp)
@@ -180,165 +183,7 @@ def write_tree(folder: Path, files: dict[str, str]) -> TreeChanges:
     return TreeChanges(written, unchanged, deleted)
 
 
-USER_CONFIG = "mkdocs.yml"
-
-
-class UserConfigError(SiteBuildError):
-    """The project's own mkdocs.yml cannot build the wiki (e.g. the plugin is missing)."""
-
-
-def user_mkdocs_config(settings: Settings) -> Path | None:
-    """The project's own mkdocs.yml (the user owns theme, palette, CSS...), if it has one.
-
-    It must list the `wiki` plugin, which adds the generated pages; `wiki build` then runs
-    mkdocs on it with the same staging folder and atomic swap as on the generated config.
-    """
-    path = settings.project_dir / USER_CONFIG
-    if not path.is_file():
-        return None
-    try:
-        config = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise UserConfigError(f"{display_path(path)}: cannot read it ({error})") from None
-    plugins = config.get("plugins", []) if isinstance(config, dict) else []
-    names = [next(iter(p)) if isinstance(p, dict) else p for p in plugins or []]
-    if "wiki" not in names:
-        raise UserConfigError(
-            f"{display_path(path)} does not list the wiki plugin: add `plugins: [search, wiki]`"
-            " (or remove the file to use the built-in configuration)"
-        )
-    return path
-
-
-def _docs_dir_of(config_path: Path) -> str:
-    config = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    return str(config.get("docs_dir", "docs"))
-
-
-def _folder_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    """mkdocs.yml may hold `!!python/name:` and `!ENV` tags: read past them, keep the rest."""
-
-
-_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: None)
-
-
-def write_serve_config(settings: Settings) -> Path:
-    """A config for `wiki serve` when the project has no mkdocs.yml: the built-in one, with
-    the wiki plugin adding the pages (so mkdocs' live reload sees content edits)."""
-    config = mkdocs_config(settings.title)
-    empty_docs = settings.build_dir / "serve-docs"
-    empty_docs.mkdir(parents=True, exist_ok=True)
-    config["docs_dir"] = str(empty_docs)
-    config["plugins"] = [
-        "search",
-        {"wiki": {"project": str(settings.project_dir), "root": str(settings.root)}},
-    ]
-    path = settings.build_dir / "serve.yml"
-    text = "# Generated by `wiki serve`.\n" + yaml.safe_dump(config, sort_keys=False)
-    _write_atomically(path, text.encode("utf-8"))
-    return path
-
-
-def write_mkdocs_config(build_dir: Path, title: str) -> Path:
-    """mkdocs.yml for the tree in build_dir/docs; rewritten only when it changes."""
-    config = mkdocs_config(title)
-    text = "# Generated by `wiki build`. Do not edit.\n" + yaml.safe_dump(
-        config, sort_keys=False, allow_unicode=True
-    )
-    path = build_dir / "mkdocs.yml"
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        _write_atomically(path, text.encode("utf-8"))
-    return path
-
-
-THEME_FEATURES = [
-    "navigation.top",
-    "navigation.tracking",
-    "navigation.indexes",
-    "navigation.path",  # breadcrumbs
-    "navigation.footer",  # previous / next
-    "toc.follow",
-    "search.highlight",
-    "content.tooltips",
-]
-# Split words at punctuation too, so "(ABC)" in a title is found by "ABC" (the default
-# splits at spaces and hyphens only, and this search pipeline has no trimmer).
-SEARCH_SEPARATOR = r'[\s\-,:;!=\[\]()"/]+|\.(?!\d)'
-IFRAME_WORKER_SHIM = f"{ASSETS_URL}/vendor/iframe-worker/shim.js"
-# Light or dark as the OS says, with a toggle; the first entry follows the OS.
-PALETTE = [
-    {
-        "media": "(prefers-color-scheme)",
-        "toggle": {"icon": "material/brightness-auto", "name": "Switch to light mode"},
-    },
-    {
-        "media": "(prefers-color-scheme: light)",
-        "scheme": "default",
-        "toggle": {"icon": "material/brightness-7", "name": "Switch to dark mode"},
-    },
-    {
-        "media": "(prefers-color-scheme: dark)",
-        "scheme": "slate",
-        "toggle": {"icon": "material/brightness-4", "name": "Switch to system preference"},
-    },
-]
-# Without site_url mkdocs writes a sitemap of empty URLs: publish none instead.
 SITEMAP_FILES = ("sitemap.xml", "sitemap.xml.gz")
-
-
-def mkdocs_config(title: str) -> dict[str, Any]:
-    """The mkdocs configuration: material, offline-safe, a short nav of index pages only
-    (mkdocs build time grows with the nav, not the pages; search still finds every page)."""
-    nav = [
-        {"Home": HOME_PAGE},
-        *({KIND_TITLES[kind]: path} for kind, path in INDEX_PAGES.items()),
-        {"Claims": CLAIMS_PAGE},
-        {"Graph": GRAPH_PAGE},
-        {"Runs": RUNS_PAGE},
-    ]
-    return {
-        "site_name": html.escape(title),  # the theme writes it into HTML unescaped
-        "docs_dir": "docs",
-        "use_directory_urls": False,  # page.html links, so the site works from file://
-        "theme": {
-            "name": "material",
-            "font": False,  # no Google Fonts: the system font stack, nothing fetched
-            "features": THEME_FEATURES,
-            "palette": PALETTE,
-        },
-        "extra_css": [f"{ASSETS_URL}/extra.css"],
-        # cytoscape and the graph data before graph.js, which draws with both.
-        "extra_javascript": [
-            f"{ASSETS_URL}/vendor/cytoscape/cytoscape.min.js",
-            GRAPH_DATA_FILE,
-            f"{ASSETS_URL}/graph.js",
-        ],
-        # The vendored shim: without one listed, the offline plugin adds a CDN copy.
-        "extra": {"polyfills": [IFRAME_WORKER_SHIM]},
-        # offline: search works from file:// (index inlined, worker through the shim).
-        "plugins": [{"search": {"separator": SEARCH_SEPARATOR}}, "offline"],
-        "markdown_extensions": [
-            {"toc": {"permalink": True}},
-            "tables",
-            "admonition",
-            "attr_list",  # `### claim-id { #claim-id }`: each claim a heading with its anchor
-            "pymdownx.details",  # `???` blocks: run tables and plots folded under each claim
-        ],
-        "nav": nav,
-        "validation": {
-            "nav": {"omitted_files": "ignore"},  # pages are reached through index pages
-            "links": {"anchors": "warn"},  # a link to a missing claim anchor is a warning
-        },
-    }
 
 
 def build_stamp(files: dict[str, str], config_path: Path, strict: bool) -> str:
@@ -490,8 +335,7 @@ def _yaml_of_pages(wiki: Wiki) -> dict[str, Path]:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    """Generated files: atomic (a reader never sees half a file), not synced, world-readable."""
     try:
-        write_atomically(target, data, mode=0o644, durable=False)
-    except WriteError as error:
-        raise SiteBuildError(f"{error}; the previous site is untouched") from None
+        write_generated(target, data)
+    except GeneratedWriteError as error:
+        raise SiteBuildError(str(error)) from None
