@@ -8,9 +8,9 @@ import pytest
 from wiki.corpus import Wiki, load_wiki
 from wiki.evidence import gather_evidence
 from wiki.ledger import RunRecord, build_record
+from wiki.planning import resolve_config
 from wiki.plots import comparable_groups
 from wiki.render import render_pages
-from wiki.score import resolve_config
 from wiki.settings import load_settings
 
 MINI = Path(__file__).parent / "fixtures" / "mini"

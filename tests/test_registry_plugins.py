@@ -129,7 +129,8 @@ def test_wiki_modules_do_not_import_jepa_ref():
     script = textwrap.dedent(
         """
         import sys
-        import wiki.score, wiki.verify, wiki.executor, wiki.experiment_check, wiki.ledger
+        import wiki.scoring.wiki_scores, wiki.scoring.history, wiki.planning, wiki.verify
+        import wiki.executor, wiki.experiment_check, wiki.ledger
         assert not [m for m in sys.modules if m.startswith("jepa_ref")], "jepa_ref imported"
         """
     )

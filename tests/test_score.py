@@ -8,17 +8,14 @@ import pytest
 from fake_registry import CODE, FAKE_REGISTRY, TORCH, fake_run
 
 from wiki.corpus import load_wiki
+from wiki.planning import planned_runs
 from wiki.schema import Claim, Evidence, ExperimentLink, Grade, Scope
-from wiki.score import (
-    RunIndex,
-    Verdict,
-    claim_verdict,
-    grade_history,
-    planned_runs,
-    score_claim,
-    score_wiki,
-)
-from wiki.staleness import current_fingerprints
+from wiki.scoring.grades import score_claim
+from wiki.scoring.history import grade_history
+from wiki.scoring.staleness import current_fingerprints
+from wiki.scoring.types import Verdict
+from wiki.scoring.verdicts import RunIndex, claim_verdict
+from wiki.scoring.wiki_scores import score_wiki
 
 GOOD = {"pure_std": 0.0, "sigreg_std": 0.9, "probe_r2": 0.99}
 LOW_STD = {"pure_std": 0.0, "sigreg_std": 0.2, "probe_r2": 0.99}
@@ -69,7 +66,7 @@ def test_reproduced_when_every_expectation_holds_on_every_seed():
 def test_partial_when_some_seeds_hold_and_others_do_not():
     (link,) = _score(_claim("moderate", _link()), _runs(GOOD, LOW_STD, GOOD)).links
     assert link.verdict is Verdict.partial
-    assert link.held_seeds == [0, 2] and link.failed_seeds == [1]
+    assert link.held_seeds == [0, 2] and link.missing_seeds == []
 
 
 def test_not_reproduced_when_no_seed_holds_every_expectation():
@@ -180,19 +177,18 @@ def test_partial_not_run_and_stale_move_nothing(records):
 
 
 @pytest.mark.parametrize(
-    ("metrics", "kind"), [(GOOD, "support"), (LOW_STD, "warnings")], ids=["held", "failed"]
+    ("metrics", "kind"), [(GOOD, "support"), (LOW_STD, "warning")], ids=["held", "failed"]
 )
 def test_indirect_links_never_move_the_grade(metrics, kind):
     score = _score(_claim("moderate", _link(scope="indirect")), _runs(metrics, metrics, metrics))
     assert score.effective_grade is Grade.moderate
     assert score.factors[0].direction == "none"
-    assert getattr(score, kind) == score.factors
-    assert score.factors[0].reason.startswith(f"indirect {kind.removesuffix('s')}: toy")
+    assert score.factors[0].reason.startswith(f"indirect {kind}: toy")
 
 
 def test_indirect_partial_is_a_warning():
     score = _score(_claim("weak", _link(scope="indirect")), _runs(GOOD, LOW_R2, GOOD))
-    assert score.warnings == score.factors and score.support == []
+    assert score.factors[0].reason.startswith("indirect warning: toy partial")
 
 
 def test_conflicting_direct_links_cancel_and_agreeing_ones_do_not_stack():
@@ -520,7 +516,8 @@ def test_grade_history_ignores_intermediate_seeds_of_one_batch(site):
 
 def test_scoring_with_default_versions_never_imports_torch():
     script = (
-        "import sys; from wiki.score import score_claim, RunIndex; "
+        "import sys; from wiki.scoring.grades import score_claim; "
+        "from wiki.scoring.verdicts import RunIndex; "
         "from wiki.ledger import current_code_fingerprint, current_torch_version; "
         "assert current_code_fingerprint() and current_torch_version(); "
         "assert 'torch' not in sys.modules, 'torch imported'"
@@ -533,7 +530,7 @@ def test_extra_seeds_run_beyond_the_declared_ones_count_in_the_verdict():
     records = [*_runs(GOOD, GOOD), fake_run("toy", LOW_STD, seed=7, claim="stable")]
     (link,) = _score(_claim("moderate", _link(seeds=2)), records).links
     assert link.seeds == [0, 1, 7]
-    assert link.verdict is Verdict.partial and link.failed_seeds == [7]
+    assert link.verdict is Verdict.partial and link.held_seeds == [0, 1]
 
 
 def test_an_infinite_metric_never_reproduces_or_moves_a_grade():

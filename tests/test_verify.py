@@ -11,7 +11,7 @@ from fake_registry import FAKE_REGISTRY
 from wiki.corpus import load_wiki
 from wiki.executor import RunJob, RunOutcome, capped_jobs
 from wiki.ledger import Ledger
-from wiki.score import Verdict
+from wiki.scoring.types import Verdict
 from wiki.verify import parse_seeds, verify_claims
 
 CONCEPT = """\

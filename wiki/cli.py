@@ -306,7 +306,7 @@ def status(
     settings = settings_or_exit(root=root)
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=as_json)
     from wiki.report import print_stale_theses, status_json, status_table
-    from wiki.score import score_wiki
+    from wiki.scoring.wiki_scores import score_wiki
 
     warn_if_no_ledger(settings, wiki)
     ledger = Ledger(settings.ledger)
@@ -350,8 +350,8 @@ def review(
     theses = [page.id for page in wiki.by_kind("thesis")]
     known_id_or_exit(wiki, thesis_id, known=theses)
     from wiki.review import write_review
-    from wiki.score import score_wiki
-    from wiki.staleness import current_fingerprints
+    from wiki.scoring.staleness import current_fingerprints
+    from wiki.scoring.wiki_scores import score_wiki
 
     scores = score_wiki(wiki, Ledger(settings.ledger).records())
     status_before = scores.theses[thesis_id]

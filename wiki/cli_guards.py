@@ -165,7 +165,7 @@ def select_claims(
     if all_claims:
         return testable
     if stale:
-        from wiki.score import score_wiki
+        from wiki.scoring.wiki_scores import score_wiki
 
         scores = score_wiki(wiki, ledger.records())
         return [

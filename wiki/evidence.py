@@ -18,7 +18,9 @@ from wiki.expect import ExpectationResult, evaluate_expectations
 from wiki.ledger import RunRecord
 from wiki.plots import PlotCache, link_plots
 from wiki.schema import Concept
-from wiki.score import ClaimScore, GradeChange, LinkScore, WikiScores, grade_history, score_wiki
+from wiki.scoring.history import grade_history
+from wiki.scoring.types import ClaimScore, GradeChange, LinkScore, WikiScores
+from wiki.scoring.wiki_scores import score_wiki
 from wiki.settings import Settings
 
 

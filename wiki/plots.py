@@ -19,7 +19,7 @@ from typing import Any
 
 from wiki.atomic_write import DEFAULT_MODE, WriteError, write_atomically
 from wiki.expect import parse_expectation
-from wiki.score import LinkScore
+from wiki.scoring.types import LinkScore
 
 PLOT_FOLDER = "plots"
 PLOT_STYLE_VERSION = "2"  # bump to redraw every cached plot after changing the drawing code

@@ -78,7 +78,7 @@ def page_path(kind: str, page_id: str) -> str:
 def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[str, str]:
     """Render every page of the wiki, the index pages, the claims index and the graph page.
 
-    `evidence` is the scoring result of `wiki.score` (None: only literature grades show);
+    `evidence` is the scoring result of `wiki.scoring` (None: only literature grades show);
     it reaches every template unchanged as the variable `evidence`.
     """
     environment = template_environment(settings.templates)

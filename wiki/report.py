@@ -1,6 +1,6 @@
 """What `wiki verify`, `wiki status` and `wiki impact` print: rich tables and trees.
 
-Only presentation lives here; every number comes from `wiki.score`.
+Only presentation lives here; every number comes from `wiki.scoring`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.tree import Tree
 from wiki.corpus import Wiki
 from wiki.expect import evaluate_expectations
 from wiki.graph import WikiGraph
-from wiki.score import ClaimScore, Verdict, WikiScores
+from wiki.scoring.types import ClaimScore, Verdict, WikiScores
 from wiki.verify import VerifyResult
 
 VERDICT_STYLE = {

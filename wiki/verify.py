@@ -8,16 +8,16 @@ finished run), then score before and after to report what moved.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wiki.corpus import Wiki
 from wiki.executor import Executor, RunJob, RunOutcome
-from wiki.experiments import Catalog, Experiment, active_catalog
+from wiki.experiments import Catalog, active_catalog
 from wiki.ledger import Ledger, LedgerError, RunRecord, build_record, save_for_recovery
-from wiki.score import PlannedRun, WikiScores, planned_runs, score_wiki
-
-Registry = Mapping[str, Experiment]
+from wiki.planning import Registry, planned_runs
+from wiki.scoring.types import WikiScores
+from wiki.scoring.wiki_scores import score_wiki
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class PlannedClaimRun:
 
     claim_id: str
     link_index: int
-    run: PlannedRun
+    run: RunJob  # its registry is filled in when it becomes a job
     expect: Mapping[str, str]
     cached: RunRecord | None
 
@@ -45,7 +45,7 @@ class VerifyPlan:
             if planned.cached is None and planned.run.key not in unique:
                 run = planned.run
                 registry = self.registry_of.get(run.experiment, "")
-                unique[run.key] = RunJob(run.key, run.experiment, run.config, run.seed, registry)
+                unique[run.key] = replace(run, registry=registry)
         return list(unique.values())
 
 

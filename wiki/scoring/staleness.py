@@ -18,28 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wiki.ledger import canonical_json
-from wiki.schema import GRADE_ORDER, Benchmark, Claim, Grade, Scope
-
-if TYPE_CHECKING:
-    from wiki.score import ClaimScore, WikiScores
-
-SHORT_KEY = 8  # run keys in reasons: enough to find the record with grep
-
-
-@dataclass
-class ThesisStatus:
-    stale: bool
-    unreviewed: bool
-    reasons: list[str]
-
-
-def short_keys(keys: Iterable[str]) -> str:
-    return ", ".join(key[:SHORT_KEY] for key in keys)
-
+from wiki.schema import GRADE_ORDER, Benchmark, Claim, Grade
+from wiki.scoring.grades import grade_and_cause
+from wiki.scoring.types import ClaimScore, ThesisStatus, WikiScores
 
 # --- fingerprints -----------------------------------------------------------------------
 
@@ -209,7 +193,7 @@ def _explain_claim_change(
     benchmarks = wiki.pages[entry.page_id].model.benchmarks
     old = _grade_matching(recorded, score, lambda g: claim_fingerprint(entry.claim, g, benchmarks))
     if old is not None:
-        return f"claim {claim_id} moved {old.value} -> {_grade_and_cause(score)}"
+        return f"claim {claim_id} moved {old.value} -> {grade_and_cause(score)}"
     return (
         f"claim {claim_id} changed (statement, sources or its page's benchmarks;"
         f" grade now {score.effective_grade.value})"
@@ -233,7 +217,7 @@ def _explain_concept_change(
 
         old = _grade_matching(recorded, claims[claim.id], with_grade)
         if old is not None:
-            cause = _grade_and_cause(claims[claim.id])
+            cause = grade_and_cause(claims[claim.id])
             return f"concept {page_id}: claim {claim.id} moved {old.value} -> {cause}"
     return f"concept {page_id} changed (a claim's statement, grade or sources, or its benchmarks)"
 
@@ -244,16 +228,3 @@ def _grade_matching(recorded: str, score: ClaimScore, fingerprint: Any) -> Grade
         if grade is not score.effective_grade and fingerprint(grade) == recorded:
             return grade
     return None
-
-
-def _grade_and_cause(score: ClaimScore) -> str:
-    direct = [f for f in score.factors if f.scope is Scope.direct]
-    moving = [f for f in direct if f.direction != "none"]
-    shown = moving if score.effective_grade is not score.literature_grade else direct
-    causes = [
-        f"{f.experiment} {f.verdict.value}"
-        + (f", runs {short_keys(f.run_keys)}" if f.run_keys else "")
-        for f in shown
-    ]
-    causes.append(f"literature grade {score.literature_grade.value}")
-    return f"{score.effective_grade.value} ({'; '.join(causes)})"
