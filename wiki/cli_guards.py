@@ -54,16 +54,10 @@ def settings_or_exit(root: Path | None = None, out: Path | None = None) -> Setti
 
 def output_folder_or_exit(settings: Settings) -> None:
     """Refuse (exit 2, one line) an --out whose replacement could delete the user's files."""
-    from wiki.output_folder import UnsafeOutput, check_output_folder, recorded_output
+    from wiki.output_folder import UnsafeOutput, check_settings_output
 
     try:
-        check_output_folder(
-            settings.out,
-            content_root=settings.root,
-            ledger=settings.ledger,
-            project_dir=settings.project_dir,
-            previous_out=recorded_output(settings.build_dir),
-        )
+        check_settings_output(settings)
     except UnsafeOutput as refusal:
         fail_usage(str(refusal))
 

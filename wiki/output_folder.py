@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from wiki.errors import display_path
+from wiki.settings import Settings
 
 MARKER_FILE = ".wiki-site"
 MARKER_TEXT = (
@@ -100,6 +101,17 @@ def check_output_folder(
     raise UnsafeOutput(
         f"--out {shown} holds files this tool did not build (e.g. {_first_entry(out)!r}); "
         "pass an empty or new folder, or move those files away"
+    )
+
+
+def check_settings_output(settings: Settings) -> None:
+    """`check_output_folder` for the output folder, content root and ledger of `settings`."""
+    check_output_folder(
+        settings.out,
+        content_root=settings.root,
+        ledger=settings.ledger,
+        project_dir=settings.project_dir,
+        previous_out=recorded_output(settings.build_dir),
     )
 
 

@@ -43,12 +43,11 @@ from wiki.mkdocs_config import (
 )
 from wiki.output_folder import (
     STAMP_FILE,
-    check_output_folder,
+    check_settings_output,
     is_marked,
     mark,
     mount_point_of,
     new_staging_folder,
-    recorded_output,
     remove_leftovers,
     swap_into_place,
 )
@@ -102,13 +101,7 @@ def build_site(
     templates (see `wiki.render.render_pages`). `force` runs mkdocs even if nothing changed.
     """
     build_dir = settings.build_dir
-    check_output_folder(
-        settings.out,
-        content_root=settings.root,
-        ledger=settings.ledger,
-        project_dir=settings.project_dir,
-        previous_out=recorded_output(build_dir),
-    )
+    check_settings_output(settings)
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
