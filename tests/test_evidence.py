@@ -175,7 +175,9 @@ def test_fragile_expectation_is_marked_in_the_one_line_summary_and_the_table(
     line = next(row for row in section.splitlines() if "wiki-evidence-line" in row)
     assert "wiki-fragile" in line and "<code>min_probe_r2</code>" in line
     assert "min_emb_std</code> mean" not in line  # 7 sd from its threshold: not fragile
-    table_row = next(row for row in section.splitlines() if "| expected |" in row and "r2" in row)
+    table_row = next(
+        row for row in section.splitlines() if row.strip().startswith("| <code>min&#95;probe")
+    )
     assert "fragile" in table_row
 
 
@@ -184,7 +186,7 @@ def test_controls_are_shown_beside_the_result(uncertain_pages) -> None:
     control = next(
         row for row in section.splitlines() if "min&#95;knn&#95;probe&#95;r2</code>" in row
     )
-    assert "| control |" in control and "0.99 · 0.99 · 0.99" in control
+    assert "(control)" in control and "0.99 · 0.99 · 0.99" in control
 
 
 def test_sensitivity_plot_is_drawn_from_the_sweep_and_shown_with_a_caption(uncertain_pages) -> None:
