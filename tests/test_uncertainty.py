@@ -199,3 +199,23 @@ def test_claim_verdict_puts_stale_before_invalid_before_the_rest() -> None:
     assert verdict_of(("direct", "invalid"), ("direct", "reproduced")) is Verdict.invalid
     assert verdict_of(("direct", "invalid"), ("direct", "stale")) is Verdict.stale
     assert verdict_of(("direct", "reproduced"), ("indirect", "invalid")) is Verdict.reproduced
+
+
+def test_verify_report_words_intervals_fragile_marks_and_invalid_links() -> None:
+    from wiki.report import FAILING_VERDICTS, VERDICT_STYLE, uncertainty_lines
+
+    assert Verdict.invalid in FAILING_VERDICTS and Verdict.invalid in VERDICT_STYLE
+    fragile = _score(
+        _claim("moderate"),
+        {"pure_std": 0.0, "sigreg_std": 0.9, "probe_r2": 0.99},
+        {"pure_std": 0.1, "sigreg_std": 0.5, "probe_r2": 0.98},
+        {"pure_std": 0.0, "sigreg_std": 0.55, "probe_r2": 0.97},
+    )
+    texts = [text for text, _ in uncertainty_lines(fragile)]
+    assert any("sigreg_std >= 0.5" in t and "FRAGILE" in t and "over 3 seeds" in t for t in texts)
+    assert not any("probe_r2 > 0.9" in t and "FRAGILE" in t for t in texts)
+    good = {"pure_std": 0.0, "sigreg_std": 0.9, "probe_r2": 0.99}
+    invalid = _score(_claim("moderate"), good, {**good, "pure_std": 2.0}, good)
+    assert any(
+        "seed 1: sanity sigreg_std > pure_std failed" in t for t, _ in uncertainty_lines(invalid)
+    )
