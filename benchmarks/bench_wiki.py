@@ -3,7 +3,9 @@
 usage: python benchmarks/bench_wiki.py [--pages 1000 5000] [--out benchmarks/wiki.md]
 
 For each size: `wiki check`, a cold `wiki build`, a rebuild with nothing changed (and how
-many files it wrote), a rebuild after a prose edit of one concept, and plain
+many files it wrote anywhere in the project and beside it: inode and mtime of every file
+compared), a rebuild after a prose edit of one concept (share of the cold time, and what
+the build said it did: compile and mkdocs seconds, pages rendered to HTML), and plain
 `mkdocs build` of the same information as Markdown (index-only nav) run right after the
 cold build, reported as a ratio. Every command runs in a fresh process, so start-up is
 part of each figure, and its peak RSS is read from the kernel (wait4). Start-up: `wiki
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,7 @@ MKDOCS = [sys.executable, "-m", "mkdocs"]
 class Timing:
     seconds: float
     peak_mib: float
+    last_line: str = ""  # what the command said last (wiki build: what it did)
 
 
 def timed(command: list[str], cwd: Path) -> Timing:
@@ -47,10 +51,12 @@ def timed(command: list[str], cwd: Path) -> Timing:
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        log.seek(0)
+        output = log.read()
         if process.returncode != 0:
-            log.seek(0)
-            sys.exit(f"{' '.join(command)} failed:\n{log.read()}")
-    return Timing(seconds, usage.ru_maxrss / 1024)
+            sys.exit(f"{' '.join(command)} failed:\n{output}")
+    lines = [line for line in output.splitlines() if line.strip()]
+    return Timing(seconds, usage.ru_maxrss / 1024, lines[-1] if lines else "")
 
 
 def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
@@ -88,21 +94,22 @@ def bench_size(pages: int) -> list[tuple[str, str, str]]:
         check = timed([*WIKI, "check"], project)
         cold = timed([*WIKI, "build"], project)
         floor = timed([*MKDOCS, "build", "--quiet"], plain)
-        outputs = (project / "site", project / ".wiki-build")
-        before = snapshot(*outputs)
+        before = snapshot(Path(tmp))  # the project, its site, and any staging folder beside it
         noop = timed([*WIKI, "build"], project)
-        written = files_written(before, snapshot(*outputs))
+        written = files_written(before, snapshot(Path(tmp)))
+        ran = "mkdocs not run" if "mkdocs not run" in noop.last_line else "mkdocs ran"
         edit_one_concept(project / "pages")
         edited = timed([*WIKI, "build"], project)
+        did = re.search(r"compile [^;]*; .*", edited.last_line)
         rows += [
             (f"{pages}: wiki check", check, ""),
             (f"{pages}: wiki build, cold", cold, f"{cold.seconds / floor.seconds:.2f}x plain"),
             (f"{pages}: plain mkdocs build, same content", floor, "index-only nav"),
-            (f"{pages}: wiki build, nothing changed", noop, f"{written} files written"),
+            (f"{pages}: wiki build, nothing changed", noop, f"{written} files written, {ran}"),
             (
                 f"{pages}: wiki build, one concept's prose edited",
                 edited,
-                f"{edited.seconds / cold.seconds:.0%} of cold",
+                f"{edited.seconds / cold.seconds:.0%} of cold ({did[0] if did else '?'}",
             ),
         ]
     return [(name, f"{t.seconds:.2f}", f"{t.peak_mib:.0f}", note) for name, t, note in rows]

@@ -227,3 +227,21 @@ def test_missing_site_is_rebuilt_not_skipped(cli_project: Path) -> None:
     done = cli_build(cli_project)
     assert "nothing changed" not in done.stderr
     assert (cli_project / "site" / "index.html").is_file()
+
+
+def test_our_build_steps_give_what_mkdocs_build_gives(project: Path, tmp_path: Path) -> None:
+    """The driver of mkdocs' build steps writes the same site as `mkdocs build` itself."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    assert build(project, force=True).site_rebuilt
+    stock = tmp_path / "stock"
+    config = load_config(str(project / ".wiki-build" / "mkdocs.yml"), site_dir=str(stock))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        mkdocs_build(config)
+    finally:
+        config.plugins.on_shutdown()
+    for name in ("sitemap.xml", "sitemap.xml.gz"):  # wiki build publishes none
+        (stock / name).unlink()
+    assert differing(project / "site", stock) == [".wiki-site"]  # our marker only

@@ -167,6 +167,7 @@ def run_build(
                     file.copy_file()
 
         search = _search_index(config)
+        known_plugins = _plugins_known(config)
         entries: dict[str, list[Any]] = {}
         rendered: list[str] = []
         for file in doc_files:
@@ -181,6 +182,9 @@ def run_build(
             rendered.append(file.src_uri)
             if search is not None:
                 entries[file.src_uri] = search.entries[before:]
+            if known_plugins:  # nothing reads a built page's HTML again: let it go
+                page.title = page.title  # keep it for the nav of the pages still to build
+                page.content = page.markdown = None
         if search is not None and changed is not None:
             old = _entries_by_url(previous_site)
             search.entries = [
