@@ -1,6 +1,7 @@
 """Benchmark the compiler on dense generated wikis, side by side with plain mkdocs.
 
 usage: python benchmarks/bench_wiki.py [--pages 1000 5000] [--out benchmarks/wiki.md]
+                                      [--skip-startup]
 
 For each size: `wiki check`, a cold `wiki build`, a rebuild with nothing changed (and how
 many files it wrote anywhere in the project and beside it: inode and mtime of every file
@@ -133,12 +134,17 @@ def bench_startup() -> list[tuple[str, str, str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument(
+        "--pages", type=int, nargs="+", default=[1000, 5000], help="wiki sizes (default 1000 5000)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "wiki.md")
+    parser.add_argument(
+        "--skip-startup", action="store_true", help="leave out --help and wiki check timings"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    rows = bench_startup()
+    rows = [] if args.skip_startup else bench_startup()
     for pages in args.pages:
         rows += bench_size(pages)
     load_after = os.getloadavg()
@@ -146,7 +152,8 @@ def main() -> None:
     lines = [
         "# wiki compiler on dense generated wikis",
         "",
-        f"`python benchmarks/bench_wiki.py --pages {' '.join(map(str, args.pages))}` "
+        f"`python benchmarks/bench_wiki.py --pages {' '.join(map(str, args.pages))}"
+        f"{' --skip-startup' if args.skip_startup else ''}` "
         f"(`make bench-wiki`) on {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; each command in a fresh process. Load average "
         f"(1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "

@@ -245,3 +245,35 @@ def test_our_build_steps_give_what_mkdocs_build_gives(project: Path, tmp_path: P
     for name in ("sitemap.xml", "sitemap.xml.gz"):  # wiki build publishes none
         (stock / name).unlink()
     assert differing(project / "site", stock) == [".wiki-site"]  # our marker only
+
+
+USER_MKDOCS = """\
+site_name: A user's wiki
+theme: {name: material, font: false, palette: {primary: teal}}
+extra_css: [custom.css]
+plugins: [search, wiki]
+markdown_extensions: [{toc: {permalink: true}}]
+"""
+
+
+def test_users_mkdocs_yml_builds_incrementally_too(tmp_path: Path) -> None:
+    """With the project's own mkdocs.yml (the wiki plugin adds the pages) an edit and a
+    changed CSS file of the user's docs folder give what a cold build gives."""
+    project = new_project(tmp_path / "user")
+    (project / "mkdocs.yml").write_text(USER_MKDOCS, encoding="utf-8")
+    (project / "docs").mkdir()
+    (project / "docs" / "custom.css").write_text(".md-header { color: red; }\n")
+    assert not build(project).incremental
+    edit(project, "concept-3", "Core insight\n  text: ", "Core insight\n  text: Edited, ")
+    (project / "docs" / "custom.css").write_text(".md-header { color: blue; }\n")
+    report = build(project)
+    assert report.incremental and report.pages_rendered < 5
+
+    cold = tmp_path / "cold"
+    cold.mkdir()
+    for name in ("pages", "docs"):
+        shutil.copytree(project / name, cold / name)
+    for name in ("pyproject.toml", "mkdocs.yml"):
+        shutil.copy(project / name, cold)
+    assert not build(cold).incremental
+    assert differing(project / "site", cold / "site") == []

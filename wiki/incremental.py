@@ -36,12 +36,12 @@ from typing import Any
 
 STATE_FILE = "site-state.json"  # in the build folder: the per-page state of the last site
 STATE_FORMAT = 1
-# Plugins whose events are known to depend on nothing but the page at hand (search, the
-# offline index script, the wiki pages); any other plugin makes every build a full one.
+# Plugins whose events are known to depend on nothing but the page at hand (material's
+# search, whose per-page entries are merged here; the offline index script; the wiki
+# pages); any other plugin (mkdocs' own search too) makes every build a full one.
 KNOWN_PLUGINS = {
     "material.plugins.search.plugin.SearchPlugin",
     "material.plugins.offline.plugin.OfflinePlugin",
-    "mkdocs.contrib.search.SearchPlugin",
     "wiki.mkdocs_plugin.WikiPlugin",
 }
 VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
@@ -203,7 +203,8 @@ def run_build(
 
         for file in doc_files:
             assert file.page is not None
-            kept = recorded.get(file.src_uri, {}) if changed and file.src_uri not in changed else {}
+            skipped = changed is not None and file.src_uri not in changed
+            kept = recorded.get(file.src_uri, {}) if skipped else {}
             pages[file.src_uri] = _page_state(file.page, counter.pages, kept)
         if counter.total and config.strict:
             raise Abort(f"Aborted with {counter.total} warnings in strict mode!")
@@ -361,10 +362,10 @@ def _meta_text(page: Any) -> str:
 
 
 def _search_index(config: Any) -> Any:
-    """The search plugin's index object (material's or mkdocs'), if search is on."""
+    """mkdocs-material's search index object (its `entries`, page by page), if search is on."""
     for plugin in config.plugins.values():
         index = getattr(plugin, "search_index", None)
-        if index is not None and hasattr(index, "entries"):
+        if index is not None and isinstance(getattr(index, "entries", None), list):
             return index
     return None
 
