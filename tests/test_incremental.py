@@ -249,7 +249,7 @@ def test_our_build_steps_give_what_mkdocs_build_gives(project: Path, tmp_path: P
 
 USER_MKDOCS = """\
 site_name: A user's wiki
-theme: {name: material, font: false, palette: {primary: teal}}
+theme: {name: material, font: false, palette: {primary: teal}, custom_dir: overrides}
 extra_css: [custom.css]
 plugins: [search, wiki]
 markdown_extensions: [{toc: {permalink: true}}]
@@ -258,20 +258,27 @@ markdown_extensions: [{toc: {permalink: true}}]
 
 def test_users_mkdocs_yml_builds_incrementally_too(tmp_path: Path) -> None:
     """With the project's own mkdocs.yml (the wiki plugin adds the pages) an edit and a
-    changed CSS file of the user's docs folder give what a cold build gives."""
+    changed CSS file of the user's docs folder give what a cold build gives; a changed
+    theme override (custom_dir) means a full build."""
     project = new_project(tmp_path / "user")
     (project / "mkdocs.yml").write_text(USER_MKDOCS, encoding="utf-8")
     (project / "docs").mkdir()
     (project / "docs" / "custom.css").write_text(".md-header { color: red; }\n")
+    (project / "overrides").mkdir()
+    override = project / "overrides" / "main.html"
+    override.write_text('{% extends "base.html" %}\n{% block footer %}One{% endblock %}\n')
     assert not build(project).incremental
     edit(project, "concept-3", "Core insight\n  text: ", "Core insight\n  text: Edited, ")
     (project / "docs" / "custom.css").write_text(".md-header { color: blue; }\n")
     report = build(project)
     assert report.incremental and report.pages_rendered < 5
+    override.write_text(override.read_text().replace("One", "Two"))
+    assert not build(project).incremental  # a theme override changes every page
+    assert "Two" in (project / "site" / "concepts" / "concept-9.html").read_text("utf-8")
 
     cold = tmp_path / "cold"
     cold.mkdir()
-    for name in ("pages", "docs"):
+    for name in ("pages", "docs", "overrides"):
         shutil.copytree(project / name, cold / name)
     for name in ("pyproject.toml", "mkdocs.yml"):
         shutil.copy(project / name, cold)

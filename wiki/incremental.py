@@ -234,7 +234,8 @@ def _bytecode_cache(folder: Path) -> Any:
 
 
 def config_key(config: Any, config_path: Path) -> str:
-    """What every page's HTML depends on: config file, strictness, versions, plugins."""
+    """What every page's HTML depends on: config file, strictness, versions, plugins, and
+    the theme override folder's content (`theme.custom_dir`)."""
     digest = hashlib.sha256(config_path.read_bytes())
     digest.update(b"strict" if config.strict else b"lenient")
     for package in VERSIONED:
@@ -245,6 +246,17 @@ def config_key(config: Any, config_path: Path) -> str:
     for name, plugin in config.plugins.items():
         digest.update(f"{name}={type(plugin).__module__}.{type(plugin).__qualname__};".encode())
     digest.update(str(sorted(config.theme.dirs)).encode())
+    if config.theme.custom_dir:  # a theme override: its templates shape every page
+        digest.update(_folder_digest(Path(config.theme.custom_dir)).encode())
+    return digest.hexdigest()
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -270,7 +282,7 @@ def _changed_files(
     """src_uris whose content changed, or None when the build must be a full one."""
     if previous is None or previous.get("config") != key:
         return None
-    if not _plugins_known(config) or config.extra_templates or config.theme.custom_dir:
+    if not _plugins_known(config) or config.extra_templates:
         return None
     if config_uses_tags(config):
         return None

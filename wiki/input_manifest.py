@@ -13,9 +13,9 @@ mtimes are trusted only where they can be: a file whose mtime lies within
 rewritten with the same size and mtime, as git's "racily clean" index entries can, so
 for those the manifest also keeps a content hash and compares it instead.
 
-`unchanged_since_last_build` only reads: no lock, no stamp, nothing written. Only the
-standard library is imported, so the check costs the interpreter's start and a few
-thousand `stat` calls.
+`unchanged_since_last_build` only reads: no lock, no stamp, nothing written. It imports
+the standard library only (and yaml, for a project's own mkdocs.yml), so the check costs
+a few thousand `stat` calls.
 """
 
 from __future__ import annotations
@@ -116,8 +116,9 @@ def _input_folders(settings: Any) -> list[Path]:
     folders.append(templates if templates.is_dir() else source_templates)
     if settings.templates:
         folders.append(Path(settings.templates))
-    if (project / "mkdocs.yml").is_file():
-        folders.append(project / _docs_dir_name(project / "mkdocs.yml"))
+    user_config = project / "mkdocs.yml"
+    if user_config.is_file():  # its docs folder and theme override folder
+        folders += [project / name for name in _user_folders(user_config)]
     return folders
 
 
@@ -126,15 +127,24 @@ def _input_files(settings: Any) -> list[Path]:
     return [Path(settings.ledger), project / "pyproject.toml", project / "mkdocs.yml"]
 
 
-def _docs_dir_name(config: Path) -> str:
-    """`docs_dir:` of a user mkdocs.yml, read without yaml (a top-level scalar line)."""
-    try:
-        for line in config.read_text(encoding="utf-8").splitlines():
-            if line.startswith("docs_dir:"):
-                return line.partition(":")[2].strip().strip("'\"") or "docs"
-    except OSError:
+def _user_folders(config_path: Path) -> list[str]:
+    """`docs_dir` and `theme.custom_dir` of a user mkdocs.yml (tags such as !ENV read as
+    empty: the file itself is an input, so editing them is a change anyway)."""
+    import yaml
+
+    class Tolerant(yaml.SafeLoader):
         pass
-    return "docs"
+
+    Tolerant.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load(config_path.read_text(encoding="utf-8"), Loader=Tolerant) or {}
+    except (OSError, yaml.YAMLError):
+        return ["docs"]
+    if not isinstance(config, dict):
+        return ["docs"]
+    theme = config.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    return [str(config.get("docs_dir") or "docs"), *([str(custom)] if custom else [])]
 
 
 def _add_folder(files: dict[str, list[Any]], folder: Path, taken: int, skip: set[Path]) -> None:

@@ -36,6 +36,7 @@ from wiki.mkdocs_config import (
     ASSETS_URL,
     GeneratedWriteError,
     UserConfigError,
+    custom_dir_of,
     docs_dir_of,
     folder_digest,
     user_mkdocs_config,
@@ -128,6 +129,8 @@ def build_site(
         stamp = build_stamp(files, config_path, strict)
         if user_config is not None:  # the user's docs folder (CSS, pages) is an input too
             stamp += folder_digest(settings.project_dir / docs_dir_of(user_config))
+            if theme_override := custom_dir_of(user_config):  # and a theme override folder
+                stamp += folder_digest(settings.project_dir / theme_override)
         compiled = time.perf_counter()
 
         rebuild = force or not site_is_current(build_dir, settings.out, stamp)
