@@ -41,7 +41,7 @@ from wiki.ledger import Ledger
 from wiki.load import did_you_mean
 
 if TYPE_CHECKING:
-    from wiki.site import BuildReport
+    pass
 
 
 app = typer.Typer(
@@ -165,6 +165,10 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
             f"{_html_summary(report)})"
         )
     )
+
+
+if TYPE_CHECKING:
+    from wiki.site import BuildReport
 
 
 def _html_summary(report: BuildReport) -> str:

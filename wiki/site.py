@@ -31,7 +31,6 @@ from filelock import FileLock
 from wiki.corpus import Wiki
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph_data import GRAPH_DATA_FILE, graph_document, graph_script
-from wiki.input_manifest import forget_manifest
 from wiki.mkdocs_config import (
     ASSETS_URL,
     GeneratedWriteError,
@@ -136,6 +135,8 @@ def build_site(
         rebuild = force or not site_is_current(build_dir, settings.out, stamp)
         published = Published([], False, 0)
         if rebuild:
+            from wiki.input_manifest import forget_manifest
+
             try:
                 forget_manifest(build_dir)  # until the new site is in place and recorded
             except OSError as error:
