@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -42,6 +42,9 @@ from wiki.markdown_text import (
 from wiki.prose_parser import UrlKind, url_kind
 from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source
 from wiki.settings import Settings
+
+if TYPE_CHECKING:
+    from wiki.render_cache import PageInputs, RenderCache
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # in an installed wheel
 SOURCE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # in a source checkout
@@ -75,11 +78,15 @@ def page_path(kind: str, page_id: str) -> str:
     return f"{KIND_FOLDERS[kind]}/{page_id}.md"
 
 
-def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[str, str]:
+def render_pages(
+    wiki: Wiki, settings: Settings, evidence: Any = None, cache: RenderCache | None = None
+) -> dict[str, str]:
     """Render every page of the wiki, the index pages, the claims index and the graph page.
 
     `evidence` is the scoring result of `wiki.scoring` (None: only literature grades show);
-    it reaches every template unchanged as the variable `evidence`.
+    it reaches every template unchanged as the variable `evidence`. With a `cache`
+    (`wiki.render_cache`), a page whose inputs are unchanged since the last build is taken
+    from it instead of rendered; the result is the same either way.
     """
     environment = template_environment(settings.templates)
     claims_citing = _claims_by_source(wiki)
@@ -92,6 +99,10 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
         "claims_citing": claims_citing,
     }
     pages: dict[str, str] = {}
+    inputs = cache_inputs(wiki, settings, evidence, cache)
+    if inputs is not None and cache is not None:
+        environment.bytecode_cache = inputs.bytecode_cache(cache.docs.parent)
+    digests: dict[str, str] = {}
 
     def render(path: str, template: str, **context: Any) -> None:
         links = PageLinks(wiki, path, settings.allow_remote_images)
@@ -99,23 +110,48 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
             **shared, **links.functions(), **context
         )
         pages[path] = _tidy(markdown)
+        if cache is not None and path in digests:
+            cache.store(path, digests.pop(path), pages[path])
+
+    def reused(path: str, digest: str | None) -> bool:
+        """Take `path` from the cache if it was rendered from the same inputs."""
+        if cache is None or digest is None:
+            return False
+        markdown = cache.cached(path, digest)
+        if markdown is None:
+            digests[path] = digest
+            return False
+        pages[path] = markdown
+        return True
 
     render(HOME_PAGE, "home.md.j2", **_home_context(wiki))
     for kind in PAGE_KINDS:
         render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
-    render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
-    render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki, evidence))
+    if not reused(CLAIMS_PAGE, inputs.claims_digest() if inputs else None):
+        render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
+    if not reused(GRAPH_PAGE, inputs.graph_digest() if inputs else None):
+        render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki, evidence))
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
-        render(
-            path,
-            f"{page.kind}.md.j2",
-            **_page_context(wiki, page, benchmarks_by_source, claims_citing),
-        )
+        context = _page_context(wiki, page, benchmarks_by_source, claims_citing)
+        if not reused(path, inputs.page_digest(page, context) if inputs else None):
+            render(path, f"{page.kind}.md.j2", **context)
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs
     return pages
+
+
+def cache_inputs(
+    wiki: Wiki, settings: Settings, evidence: Any, cache: RenderCache | None
+) -> PageInputs | None:
+    """The page digests for `cache`; None (render everything) without a cache or with user
+    templates, which may read any page."""
+    if cache is None or settings.templates is not None:
+        return None
+    from wiki.render_cache import PageInputs
+
+    return PageInputs(wiki, settings, evidence, TEMPLATE_DIR)
 
 
 def _runs_context(evidence: Any) -> dict[str, Any]:

@@ -77,6 +77,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)  # mkdocs warnings (non-strict builds)
     incremental: bool = False  # only changed pages went through mkdocs (wiki.incremental)
     pages_rendered: int = 0  # pages mkdocs rendered to HTML (all of them when not incremental)
+    markdown_reused: int = 0  # pages whose Markdown came from the render cache (wiki.render_cache)
 
 
 class SiteBuildError(Exception):
@@ -114,12 +115,20 @@ def build_site(
     with FileLock(build_dir / "build.lock"):
         remove_leftovers(settings.out)
         started = time.perf_counter()
+        from wiki.render_cache import RenderCache
+
+        # a forced build renders every page too (and records them for the next build)
+        cache = RenderCache(build_dir / "docs") if force else RenderCache.load(build_dir)
         files = {
-            **render_pages(wiki, settings, evidence),
+            **render_pages(wiki, settings, evidence, cache),
             **asset_files(),
             GRAPH_DATA_FILE: graph_script(graph_document(wiki, evidence)),
         }
         changes = write_tree(build_dir / "docs", files)
+        try:
+            cache.save(build_dir)  # the docs tree now holds what the cache records
+        except OSError as error:
+            raise SiteBuildError(_os_error_message(error, build_dir)) from None
         try:
             user_config = user_mkdocs_config(settings)
         except UserConfigError as error:
@@ -157,6 +166,7 @@ def build_site(
         warnings=published.warnings,
         incremental=published.incremental,
         pages_rendered=published.pages_rendered,
+        markdown_reused=cache.hits,
     )
 
 

@@ -1,0 +1,138 @@
+"""The render cache gives what a cold render gives, and re-renders only pages whose inputs
+changed.
+
+Each test renders a small dense generated wiki twice: once through the cache the previous
+render left in the build folder, once cold (no cache), and compares the two trees page by
+page. `test_the_comparison_can_fail` shows the comparison sees a page the cache kept
+although a neighbour's title changed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from wiki import render_cache
+from wiki.corpus import load_wiki
+from wiki.evidence import gather_evidence
+from wiki.ledger import Ledger
+from wiki.render import page_path, render_pages
+from wiki.render_cache import RenderCache
+from wiki.settings import load_settings
+from wiki.site import write_tree
+
+REPO = Path(__file__).parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from dense_wiki import dense_pages, write_pages  # noqa: E402
+
+PAGES = dense_pages(30, seed=5)
+
+
+def cached_and_cold(project: Path) -> tuple[dict[str, str], dict[str, str], RenderCache]:
+    """Render `project` through its cache (and record it, as `wiki build` does), and cold."""
+    settings = load_settings(project)
+    wiki = load_wiki(settings.root)
+    evidence = gather_evidence(wiki, Ledger(settings.ledger).records(), settings)
+    cache = RenderCache.load(settings.build_dir)
+    cached = render_pages(wiki, settings, evidence, cache)
+    write_tree(settings.build_dir / "docs", cached)
+    cache.save(settings.build_dir)
+    return cached, render_pages(wiki, settings, evidence), cache
+
+
+def differing(left: dict[str, str], right: dict[str, str]) -> list[str]:
+    return sorted(path for path in left.keys() | right.keys() if left.get(path) != right.get(path))
+
+
+def edit(project: Path, page_id: str, old: str, new: str) -> None:
+    path = next((project / "pages").rglob(f"{page_id}.yaml"))
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def linked_from(project: Path, page_id: str) -> list[str]:
+    wiki = load_wiki(load_settings(project).root)
+    return [page_path(wiki.pages[other].kind, other) for other in wiki.backlinks(page_id)]
+
+
+def linked_to(project: Path) -> list[str]:
+    """Pages concept-3 or its claims refer to, and theses depending on them."""
+    wiki = load_wiki(load_settings(project).root)
+    nodes = ["concept-3", *wiki.claim_ids_of("concept-3")]
+    named = {ref for node in nodes for ref in wiki.graph.references(node)}
+    named |= {thesis for node in nodes for thesis in wiki.theses_depending_on(node)}
+    return [page_path(wiki.page_of(node).kind, wiki.page_of(node).id) for node in named]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_pages(PAGES, tmp_path / "pages")
+    (tmp_path / "pyproject.toml").write_text('[tool.wiki]\nroot = "pages"\n', encoding="utf-8")
+    cached, cold, cache = cached_and_cold(tmp_path)  # the first render fills the cache
+    assert cache.hits == 0 and cached == cold
+    return tmp_path
+
+
+def test_nothing_changed_takes_every_page_from_the_cache(project: Path) -> None:
+    cached, cold, cache = cached_and_cold(project)
+    assert cached == cold and list(cached) == list(cold)  # same pages, same order
+    assert cache.hits == len(PAGES) + 2  # every page, claims.md and graph.md
+    assert cache.misses == 0
+
+
+def test_prose_edit_rerenders_the_page_and_its_neighbours_only(project: Path) -> None:
+    edit(project, "concept-3", "Core insight\n  text: ", "Core insight\n  text: Edited prose, ")
+    near = {"concepts/concept-3.md", *linked_from(project, "concept-3"), *linked_to(project)}
+    cached, cold, cache = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    assert "concepts/concept-3.md" in cache.rendered
+    assert set(cache.rendered) <= near | {"claims.md", "graph.md"}
+    assert cache.hits > 0
+
+
+def test_title_edit_rerenders_the_pages_that_show_it(project: Path) -> None:
+    showing = linked_from(project, "concept-4")
+    assert showing  # the generated wiki links to it
+    edit(project, "concept-4", "title: Concept 4", "title: Renamed concept four")
+    cached, cold, cache = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    assert all("Renamed concept four" in cached[path] for path in showing)
+
+
+def test_summary_edit_of_a_backlinked_page_equals_cold(project: Path) -> None:
+    edit(project, "paper-2", "summary: ", "summary: A new preview, ")
+    cached, cold, _ = cached_and_cold(project)
+    assert differing(cached, cold) == []
+
+
+def test_the_comparison_can_fail(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no neighbours in the digest, pages showing a renamed page's title are kept
+    from the cache: the comparison with a cold render catches them."""
+    showing = linked_from(project, "concept-6")
+    monkeypatch.setattr(render_cache.PageInputs, "neighbours", lambda self, page, context: set())
+    cached_and_cold(project)  # the cache now holds digests made without neighbours
+    edit(project, "concept-6", "title: Concept 6", "title: Concept six, renamed")
+    cached, cold, _ = cached_and_cold(project)
+    stale = differing(cached, cold)
+    assert set(showing) & set(stale)  # pages linking to it still show the old title
+
+
+def test_a_hand_edited_docs_file_is_rendered_again(project: Path) -> None:
+    docs = project / ".wiki-build" / "docs"
+    (docs / "concepts" / "concept-5.md").write_text("edited by hand\n", encoding="utf-8")
+    cached, cold, cache = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    assert cache.misses == 1
+
+
+def test_user_templates_turn_the_cache_off(project: Path) -> None:
+    (project / "my-templates").mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.wiki]\nroot = "pages"\ntemplates = "my-templates"\n', encoding="utf-8"
+    )
+    cached, cold, cache = cached_and_cold(project)
+    assert cached == cold
+    assert cache.hits == 0 and cache.misses == 0

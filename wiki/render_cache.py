@@ -1,0 +1,275 @@
+"""Render cache: a page's Markdown is rendered again only when something it reads changed.
+
+`wiki.render.render_pages` asks `RenderCache.cached(path, digest)` before rendering a page
+and `store`s what it rendered. The digest (`PageInputs`) is a hash of everything the
+packaged templates read for that page:
+
+- the global key: the source of the `wiki` package and of the templates, the versions of
+  the libraries rendering goes through, the settings, the content root, and a digest of
+  the evidence (scores, grade history, runs, plots, protocol cards) -- any change there
+  re-renders every page;
+- the page's own model (its JSON), id, kind and file;
+- for every page it can show something of (its neighbours), that page's model hash. The
+  neighbours are found generously: every id named anywhere in the page's JSON (links in
+  prose, related pages, sources, dependencies), the graph's references and referrers of the
+  page and its claims (backlinks), the theses depending on them, the claims citing a
+  source and the concepts citing it in a benchmark; a claim stands for the page holding it.
+  A neighbour that appears or disappears changes the digest too.
+
+Index pages: `claims.md` hashes every page's id, kind and title (links and citations),
+source years, and each page's claims; `graph.md` hashes the wiki graph's nodes and edges
+and every title. The home page, the kind index pages and the runs page read the whole
+wiki and cost little: they are always rendered.
+
+The cached Markdown is the file the last build wrote into the docs tree; a hit re-reads
+it and checks its hash, so a tree edited or half-written since is rendered again. User
+templates (`[tool.wiki] templates`) may read any page through `wiki`: with them the cache
+is off and every page is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from wiki.corpus import Wiki
+from wiki.load import LoadedPage
+from wiki.settings import Settings
+
+CACHE_FILE = "render-cache.json"  # in the build folder: {path: [input digest, output hash]}
+CACHE_FORMAT = 1
+TEMPLATE_CACHE = "template-cache"  # in the build folder: compiled templates (jinja2 bytecode)
+PACKAGE_DIR = Path(__file__).resolve().parent
+VERSIONED = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pydantic", "networkx")
+# Any run of slug characters in a page's JSON that equals an id makes that id a neighbour.
+ID_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-.][A-Za-z0-9_]+)*")
+
+
+def _sha(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _folder_text(folder: Path, pattern: str) -> Iterable[str]:
+    for path in sorted(folder.rglob(pattern)):
+        if path.is_file() and "__pycache__" not in path.parts:
+            yield path.relative_to(folder).as_posix()
+            yield hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def code_key(template_dir: Path) -> str:
+    """The rendering code: the `wiki` package's source, the templates, library versions."""
+    versions = []
+    for package in VERSIONED:
+        try:
+            versions.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package}=none")
+    return _sha(
+        f"format={CACHE_FORMAT}",
+        *_folder_text(PACKAGE_DIR, "*.py"),
+        *_folder_text(template_dir, "*"),
+        *versions,
+    )
+
+
+def evidence_key(wiki: Wiki, evidence: Any) -> str:
+    """Everything of the evidence a template can show (dataclass reprs: deterministic).
+    A repr holding an object address would differ every build: then nothing is a hit."""
+    if evidence is None:
+        return "no-evidence"
+    experiments = sorted(
+        {link.experiment for entry in wiki.claims.values() for link in entry.claim.experiments}
+    )
+    text = repr(
+        (
+            evidence.scores,
+            evidence.history,
+            evidence.records,
+            sorted(evidence.plots.items()),
+            sorted(evidence.files.items()),
+            [(name, evidence.protocol(name)) for name in experiments],
+        )
+    )
+    return _sha(text)
+
+
+@dataclass
+class PageInputs:
+    """Digests of what each page's rendering reads (see the module docstring)."""
+
+    wiki: Wiki
+    settings: Settings
+    evidence: Any
+    template_dir: Path
+    code: str = ""
+    global_key: str = ""
+    page_json: dict[str, str] = field(default_factory=dict)
+    page_hash: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.code = code_key(self.template_dir)
+        self.global_key = _sha(
+            self.code,
+            repr(self.settings),
+            str(self.wiki.root),
+            evidence_key(self.wiki, self.evidence),
+        )
+        for page in self.wiki.pages.values():
+            text = page.model.model_dump_json()
+            self.page_json[page.id] = text
+            self.page_hash[page.id] = _sha(page.id, page.kind, str(page.path), text)
+
+    def bytecode_cache(self, build_dir: Path) -> Any:
+        """Compiled templates kept between builds. jinja2 checks each against its source;
+        the folder is named after the code key, as the environment's options are code."""
+        import shutil
+
+        import jinja2
+
+        folder = build_dir / TEMPLATE_CACHE / self.code[:16]
+        for other in folder.parent.glob("*"):
+            if other != folder:
+                shutil.rmtree(other, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        return jinja2.FileSystemBytecodeCache(str(folder))
+
+    def _holder(self, node_id: str) -> str | None:
+        entry = self.wiki.claims.get(node_id)
+        if entry is not None:
+            return entry.page_id
+        return node_id if node_id in self.wiki.pages else None
+
+    def neighbours(self, page: LoadedPage, context: dict[str, Any]) -> set[str]:
+        """Ids of the pages whose content this page's rendering can show."""
+        wiki, graph = self.wiki, self.wiki.graph
+        named: set[str] = set(ID_TOKEN.findall(self.page_json[page.id]))
+        digraph = graph.digraph
+        for node in (page.id, *wiki.claim_ids_of(page.id)):
+            if node in digraph:
+                named.update(digraph.successors(node))
+                named.update(digraph.predecessors(node))
+        # the theses depending on the page and its claims are in the context already
+        named.update(context.get("backlinks", []))
+        named.update(context.get("dependent_theses", []))
+        for theses in context.get("claim_theses", {}).values():
+            named.update(theses)
+        for entry in context.get("citing_claims", []):
+            named.add(entry.page_id)
+        for concept, _ in context.get("citing_benchmarks", []):
+            named.add(concept.id)
+        holders = {self._holder(node) for node in named}
+        holders.discard(None)
+        holders.discard(page.id)
+        return holders  # type: ignore[return-value]
+
+    def page_digest(self, page: LoadedPage, context: dict[str, Any]) -> str:
+        around = sorted(self.neighbours(page, context))
+        return _sha(
+            self.global_key,
+            "page",
+            self.page_hash[page.id],
+            *(f"{other}={self.page_hash[other]}" for other in around),
+        )
+
+    def titles_key(self) -> str:
+        """Every page's id, kind and title (and a source's year): what links and
+        citations to it show."""
+        return _sha(
+            *(
+                f"{page.id}\0{page.kind}\0{page.model.title}\0{getattr(page.model, 'year', '')}"
+                for page in self.wiki.pages.values()
+            )
+        )
+
+    def claims_digest(self) -> str:
+        """claims.md: every claim (grouped by page) with links, grades and citations."""
+        claims = [
+            f"{page.id}\0"
+            + json.dumps([claim.model_dump(mode="json") for claim in page.model.claims])
+            for page in self.wiki.pages.values()
+            if getattr(page.model, "claims", None)
+        ]
+        return _sha(self.global_key, "claims", self.titles_key(), *claims)
+
+    def graph_digest(self) -> str:
+        """graph.md: the wiki graph (nodes, edges and their data) and every title."""
+        adjacency = self.wiki.graph.digraph.adj
+        node_data = self.wiki.graph.digraph.nodes
+        rows = []
+        for node in sorted(adjacency):
+            rows.append(f"{node}\0{sorted(node_data[node].items())!r}")
+            for target, data in sorted(adjacency[node].items()):
+                edge = {k: sorted(v) if isinstance(v, set) else v for k, v in data.items()}
+                rows.append(f"\t{target}\0{sorted(edge.items())!r}")
+        return _sha(self.global_key, "graph", self.titles_key(), *rows)
+
+
+@dataclass
+class RenderCache:
+    """Last build's page digests and output hashes, and this build's, for the docs tree."""
+
+    docs: Path  # the Markdown tree the last build wrote
+    recorded: dict[str, list[str]] = field(default_factory=dict)
+    fresh: dict[str, list[str]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+    rendered: list[str] = field(default_factory=list)  # paths rendered (stored) this build
+
+    @classmethod
+    def load(cls, build_dir: Path) -> RenderCache:
+        """The cache of the docs tree in `build_dir` (empty when missing or unreadable)."""
+        cache = cls(build_dir / "docs")
+        try:
+            data = json.loads((build_dir / CACHE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cache
+        if isinstance(data, dict) and data.get("format") == CACHE_FORMAT:
+            pages = data.get("pages")
+            if isinstance(pages, dict):
+                cache.recorded = pages
+        return cache
+
+    def cached(self, path: str, digest: str) -> str | None:
+        """The Markdown rendered last time for `path`, if it was rendered from `digest`
+        and the docs tree still holds exactly it."""
+        entry = self.recorded.get(path)
+        if entry is None or entry[0] != digest:
+            self.misses += 1
+            return None
+        try:
+            data = (self.docs / path).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        if hashlib.sha256(data).hexdigest() != entry[1]:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.fresh[path] = entry
+        return data.decode("utf-8")
+
+    def store(self, path: str, digest: str, markdown: str) -> None:
+        self.rendered.append(path)
+        self.fresh[path] = [digest, hashlib.sha256(markdown.encode("utf-8")).hexdigest()]
+
+    def save(self, build_dir: Path) -> None:
+        """Record this build's entries (call once the docs tree holds what was rendered)."""
+        from wiki.mkdocs_config import write_generated
+
+        if self.fresh == self.recorded:
+            return  # nothing rendered anew: leave the file as it is
+        data = {"format": CACHE_FORMAT, "pages": dict(sorted(self.fresh.items()))}
+        write_generated(build_dir / CACHE_FILE, json.dumps(data).encode("utf-8"))
+
+
+def forget(build_dir: Path) -> None:
+    (build_dir / CACHE_FILE).unlink(missing_ok=True)
