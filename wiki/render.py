@@ -129,7 +129,10 @@ def render_pages(
         render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
     if not reused(CLAIMS_PAGE, inputs.claims_digest() if inputs else None):
         render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
-    if not reused(GRAPH_PAGE, inputs.graph_digest() if inputs else None):
+    graph_digest = inputs.graph_digest() if inputs else None
+    if cache is not None:
+        cache.graph_digest = graph_digest
+    if not reused(GRAPH_PAGE, graph_digest):
         render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki, evidence))
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
     for page in wiki.pages.values():

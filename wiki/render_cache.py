@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -223,6 +223,7 @@ class RenderCache:
     hits: int = 0
     misses: int = 0
     rendered: list[str] = field(default_factory=list)  # paths rendered (stored) this build
+    graph_digest: str | None = None  # set by render_pages: the graph data file has the same inputs
 
     @classmethod
     def load(cls, build_dir: Path) -> RenderCache:
@@ -256,6 +257,16 @@ class RenderCache:
         self.hits += 1
         self.fresh[path] = entry
         return data.decode("utf-8")
+
+    def reuse(self, path: str, digest: str | None, make: Callable[[], str]) -> str:
+        """The cached file for `path` if made from `digest`, else `make()` (then stored)."""
+        if digest is None:
+            return make()
+        found = self.cached(path, digest)
+        if found is None:
+            found = make()
+            self.store(path, digest, found)
+        return found
 
     def store(self, path: str, digest: str, markdown: str) -> None:
         self.rendered.append(path)
