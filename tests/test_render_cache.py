@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from wiki import render_cache
+from wiki import render, render_cache
 from wiki.corpus import load_wiki
 from wiki.evidence import gather_evidence
 from wiki.ledger import Ledger
@@ -108,11 +108,29 @@ def test_summary_edit_of_a_backlinked_page_equals_cold(project: Path) -> None:
     assert differing(cached, cold) == []
 
 
+def test_neighbours_cover_what_the_templates_are_given(project: Path) -> None:
+    """Every page a template's context names (backlinks, dependent theses, citing claims
+    and benchmarks) is among the neighbours whose models the page's digest holds."""
+    settings = load_settings(project)
+    wiki = load_wiki(settings.root)
+    inputs = render_cache.PageInputs(wiki, settings, None, render.TEMPLATE_DIR)
+    by_source = render._benchmarks_by_source(wiki)
+    citing = render._claims_by_source(wiki)
+    for page in wiki.pages.values():
+        context = render._page_context(wiki, page, by_source, citing)
+        named = {*context["backlinks"], *context["dependent_theses"]}
+        named |= {t for theses in context.get("claim_theses", {}).values() for t in theses}
+        named |= {entry.page_id for entry in context.get("citing_claims", [])}
+        named |= {concept.id for concept, _ in context.get("citing_benchmarks", [])}
+        named |= {wiki.page_of(ref).id for ref in wiki.graph.references(page.id)}
+        assert named - {page.id} <= inputs.neighbours(page), page.id
+
+
 def test_the_comparison_can_fail(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With no neighbours in the digest, pages showing a renamed page's title are kept
     from the cache: the comparison with a cold render catches them."""
     showing = linked_from(project, "concept-6")
-    monkeypatch.setattr(render_cache.PageInputs, "neighbours", lambda self, page, context: set())
+    monkeypatch.setattr(render_cache.PageInputs, "neighbours", lambda self, page: set())
     cached_and_cold(project)  # the cache now holds digests made without neighbours
     edit(project, "concept-6", "title: Concept 6", "title: Concept six, renamed")
     cached, cold, _ = cached_and_cold(project)

@@ -137,8 +137,8 @@ def render_pages(
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
-        context = _page_context(wiki, page, benchmarks_by_source, claims_citing)
-        if not reused(path, inputs.page_digest(page, context) if inputs else None):
+        if not reused(path, inputs.page_digest(page) if inputs else None):
+            context = _page_context(wiki, page, benchmarks_by_source, claims_citing)
             render(path, f"{page.kind}.md.j2", **context)
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs

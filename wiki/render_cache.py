@@ -114,6 +114,7 @@ class PageInputs:
     global_key: str = ""
     page_json: dict[str, str] = field(default_factory=dict)
     page_hash: dict[str, str] = field(default_factory=dict)
+    _around: dict[str, set[str]] = field(default_factory=dict)  # see _index_wiki
 
     def __post_init__(self) -> None:
         self.code = code_key(self.template_dir)
@@ -148,31 +149,53 @@ class PageInputs:
             return entry.page_id
         return node_id if node_id in self.wiki.pages else None
 
-    def neighbours(self, page: LoadedPage, context: dict[str, Any]) -> set[str]:
-        """Ids of the pages whose content this page's rendering can show."""
-        wiki, graph = self.wiki, self.wiki.graph
+    def neighbours(self, page: LoadedPage) -> set[str]:
+        """Ids of the pages whose content this page's rendering can show (a superset of
+        what its template context names: backlinks, dependent theses, citing claims and
+        benchmarks; `tests/test_render_cache.py` checks that)."""
+        if not self._around:
+            self._index_wiki()
         named: set[str] = set(ID_TOKEN.findall(self.page_json[page.id]))
-        digraph = graph.digraph
-        for node in (page.id, *wiki.claim_ids_of(page.id)):
+        digraph = self.wiki.graph.digraph
+        for node in (page.id, *self.wiki.claim_ids_of(page.id)):
             if node in digraph:
                 named.update(digraph.successors(node))
                 named.update(digraph.predecessors(node))
-        # the theses depending on the page and its claims are in the context already
-        named.update(context.get("backlinks", []))
-        named.update(context.get("dependent_theses", []))
-        for theses in context.get("claim_theses", {}).values():
-            named.update(theses)
-        for entry in context.get("citing_claims", []):
-            named.add(entry.page_id)
-        for concept, _ in context.get("citing_benchmarks", []):
-            named.add(concept.id)
+        named.update(self._around.get(page.id, ()))
         holders = {self._holder(node) for node in named}
         holders.discard(None)
         holders.discard(page.id)
         return holders  # type: ignore[return-value]
 
-    def page_digest(self, page: LoadedPage, context: dict[str, Any]) -> str:
-        around = sorted(self.neighbours(page, context))
+    def _index_wiki(self) -> None:
+        """Per page, in one pass: the theses depending on it or its claims (directly or
+        through other theses), and the pages citing it in a claim or a benchmark."""
+        wiki, around = self.wiki, self._around
+        around[""] = set()  # marks the index as built
+        digraph = wiki.graph.digraph
+        for thesis in wiki.by_kind("thesis"):
+            # everything the thesis refers to, directly or through theses it refers to
+            # (any reference, not only depends_on: more than needed is safe)
+            seen, frontier = {thesis.id}, [thesis.id]
+            while frontier:
+                node = frontier.pop()
+                for target in digraph.successors(node) if node in digraph else ():
+                    holder = self._holder(target)
+                    if holder is not None:
+                        around.setdefault(holder, set()).add(thesis.id)
+                    is_thesis = holder == target and wiki.pages[target].kind == "thesis"
+                    if is_thesis and target not in seen:
+                        seen.add(target)
+                        frontier.append(target)
+        for entry in wiki.claims.values():
+            for source in entry.claim.evidence.sources:
+                around.setdefault(source, set()).add(entry.page_id)
+        for concept in wiki.by_kind("concept"):
+            for benchmark in getattr(concept.model, "benchmarks", []):
+                around.setdefault(benchmark.source, set()).add(concept.id)
+
+    def page_digest(self, page: LoadedPage) -> str:
+        around = sorted(self.neighbours(page))
         return _sha(
             self.global_key,
             "page",
