@@ -215,12 +215,12 @@ class PageInputs:
 
     def claims_digest(self) -> str:
         """claims.md: every claim (grouped by page) with links, grades and citations."""
-        claims = [
-            f"{page.id}\0"
-            + json.dumps([claim.model_dump(mode="json") for claim in page.model.claims])
-            for page in self.wiki.pages.values()
-            if getattr(page.model, "claims", None)
-        ]
+        claims = []
+        for page in self.wiki.pages.values():
+            held = getattr(page.model, "claims", [])
+            if held:
+                rows = [claim.model_dump(mode="json") for claim in held]
+                claims.append(f"{page.id}\0{json.dumps(rows)}")
         return _sha(self.global_key, "claims", self.titles_key(), *claims)
 
     def graph_digest(self) -> str:
