@@ -139,6 +139,8 @@ _MD_LINK = re.compile(
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[a-zA-Z_:][-a-zA-Z0-9_.:]*=\"[^\"<>`]*\")*\s*/?>")
+# `**plain words**` between spaces (or the ends, or a colon after): strong in every dialect.
+_STRONG = re.compile(r"(^| )\*\*([A-Za-z0-9][A-Za-z0-9 .,:;()/-]*[A-Za-z0-9])\*\*(?=$|[ :,.;])")
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<>&~|]")
 
 
@@ -210,7 +212,7 @@ def _alignment(delimiter: str) -> str:
 def _inline_html(text: str) -> str | None:
     """`text` as HTML when, once its links are HTML, only tags, entities and plain text are
     left; None when any character could still be Markdown syntax."""
-    text = _MD_LINK.sub(_link_html, text.strip())
+    text = _STRONG.sub(r"\1<strong>\2</strong>", _MD_LINK.sub(_link_html, text.strip()))
     if "\x00" in text:
         return None  # a link whose label holds inline syntax: markdown-it
     bare = _ENTITY.sub("", _TAG.sub("", text))
