@@ -125,6 +125,19 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     """Check the wiki, then render it to Markdown and build the static site."""
     settings = settings_or_exit(root=root, out=out)
     output_folder_or_exit(settings)
+    from wiki.input_manifest import input_manifest, record_manifest, unchanged_since_last_build
+
+    started = time.perf_counter()
+    inputs = input_manifest(settings, strict)  # before the content is read
+    if unchanged_since_last_build(settings, inputs):
+        elapsed = time.perf_counter() - started
+        error_console.print(
+            Text(
+                f"site in {display_path(settings.out)} is current: nothing changed since the "
+                f"last build ({elapsed:.2f} s; 0 files written, mkdocs not run)"
+            )
+        )
+        return
     wiki = load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
     from wiki.evidence import gather_evidence
     from wiki.ledger import Ledger
@@ -147,6 +160,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         error_console.print(Text(str(failure), style="bold red"))
         error_console.print(Text("the previous site was left as it was", style="dim"))
         raise typer.Exit(EXIT_CONTENT) from None
+    record_manifest(settings.build_dir, inputs)  # the next build with these inputs is a no-op
     for warning in report.warnings:
         error_console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
     elapsed = time.perf_counter() - started
@@ -154,9 +168,22 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         Text(
             f"site built in {display_path(settings.out)} ({elapsed:.2f} s: compile "
             f"{report.compile_seconds:.2f} s, mkdocs {report.mkdocs_seconds:.2f} s; "
-            f"{report.pages_written} pages written, {report.pages_unchanged} unchanged)"
+            f"{report.pages_written} pages written, {report.pages_unchanged} unchanged; "
+            f"{_html_summary(report)})"
         )
     )
+
+
+if TYPE_CHECKING:
+    from wiki.site import BuildReport
+
+
+def _html_summary(report: BuildReport) -> str:
+    if not report.site_rebuilt:
+        return "site already current, mkdocs not run"
+    if report.incremental:
+        return f"{report.pages_rendered} changed pages rendered to HTML, the rest kept"
+    return f"all {report.pages_rendered} pages rendered to HTML"
 
 
 @app.command()
