@@ -345,9 +345,7 @@ def test_entities_keep_exactly_the_alphanumerics_and_the_kept_punctuation() -> N
     from wiki.markdown_text import KEPT_PUNCTUATION, entities
 
     def by_definition(text: str) -> str:
-        return "".join(
-            c if c.isalnum() or c in KEPT_PUNCTUATION else f"&#{ord(c)};" for c in text
-        )
+        return "".join(c if c.isalnum() or c in KEPT_PUNCTUATION else f"&#{ord(c)};" for c in text)
 
     rng = random.Random(0)
     for _ in range(20_000):

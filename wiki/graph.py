@@ -80,10 +80,6 @@ class WikiGraph:
         """The page holding `node_id`: itself for a page, the owning page for a claim."""
         return self._nodes[node_id]["page"]
 
-    def relations(self, source: str, target: str) -> set[str]:
-        """How `source` refers to `target` (KeyError when it does not)."""
-        return self._edges[source, target]["relations"]
-
     def referrers(self, node_id: str) -> list[str]:
         """Ids that refer to `node_id` directly, sorted."""
         return sorted(self._predecessors[node_id])
