@@ -210,11 +210,11 @@ def _build_graph(
     for claim_id, entry in claims.items():
         graph.add_node(claim_id, "claim", entry.page_id)
         graph.add_reference(entry.page_id, claim_id, CONTAINS)
-    for reference in references:  # wrong-kind references are errors, not edges
-        if reference.target in graph and graph.kind(reference.target) in reference.expected:
-            graph.add_reference(
-                reference.origin, reference.target, reference.relation, reference.role
-            )
+    graph.add_references(  # wrong-kind references are errors, not edges
+        (reference.origin, reference.target, reference.relation, reference.role)
+        for reference in references
+        if graph.kind_or_none(reference.target) in reference.expected
+    )
     return graph
 
 

@@ -8,6 +8,7 @@ related, used_by, links, depends_on, mentions) and depends_on edges carry a `rol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,9 +27,10 @@ class WikiGraph:
 
     def __init__(self) -> None:
         self._nodes: dict[str, dict[str, Any]] = {}
-        self._edges: dict[tuple[str, str], dict[str, Any]] = {}  # in the order added
-        self._successors: dict[str, dict[str, dict[str, Any]]] = {}
-        self._predecessors: dict[str, dict[str, dict[str, Any]]] = {}
+        self._edges: dict[tuple[str, str], set[str]] = {}  # relations, in the order added
+        self._roles: dict[tuple[str, str], str] = {}  # depends_on edges: supports | challenges
+        self._successors: dict[str, dict[str, set[str]]] = {}
+        self._predecessors: dict[str, dict[str, set[str]]] = {}
         self._digraph: nx.DiGraph | None = None
 
     @property
@@ -40,7 +42,10 @@ class WikiGraph:
 
             digraph = nx.DiGraph()
             digraph.add_nodes_from(self._nodes.items())
-            digraph.add_edges_from((u, v, data) for (u, v), data in self._edges.items())
+            digraph.add_edges_from(
+                (u, v, {"relations": relations, **self._edge_role(u, v)})
+                for (u, v), relations in self._edges.items()
+            )
             self._digraph = digraph
         return self._digraph
 
@@ -53,17 +58,34 @@ class WikiGraph:
         self, source: str, target: str, relation: str, role: str | None = None
     ) -> None:
         """Record that `source` refers to `target` in the way `relation` names."""
-        edge = self._edges.get((source, target))
-        if edge is None:
-            self._ensure(source)
-            self._ensure(target)
-            edge = self._edges[source, target] = {"relations": set()}
-            self._successors[source][target] = edge
-            self._predecessors[target][source] = edge
-        edge["relations"].add(relation)
-        if role is not None:
-            edge["role"] = role
+        self.add_references([(source, target, relation, role)])
+
+    def add_references(self, references: Iterable[tuple[str, str, str, str | None]]) -> None:
+        """`add_reference` for each (source, target, relation, role), in one loop."""
+        edges, successors, predecessors = self._edges, self._successors, self._predecessors
+        for source, target, relation, role in references:
+            relations = edges.get((source, target))
+            if relations is None:
+                if source not in successors:
+                    self._ensure(source)
+                if target not in successors:
+                    self._ensure(target)
+                relations = edges[source, target] = set()
+                successors[source][target] = relations
+                predecessors[target][source] = relations
+            relations.add(relation)
+            if role is not None:
+                self._roles[source, target] = role
         self._digraph = None
+
+    def _edge_role(self, source: str, target: str) -> dict[str, str]:
+        role = self._roles.get((source, target))
+        return {} if role is None else {"role": role}
+
+    def kind_or_none(self, node_id: str) -> str | None:
+        """The kind of a page or claim id, None when the graph does not hold it."""
+        node = self._nodes.get(node_id)
+        return None if node is None else node.get("kind")
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._nodes
@@ -132,8 +154,8 @@ class WikiGraph:
         its smallest id, sorted."""
         edges = [
             (u, v)
-            for (u, v), data in self._edges.items()
-            if DEPENDS_ON in data["relations"] and self.kind(u) == self.kind(v) == "thesis"
+            for (u, v), relations in self._edges.items()
+            if DEPENDS_ON in relations and self.kind(u) == self.kind(v) == "thesis"
         ]
         if _acyclic(edges):  # the usual case, answered without networkx
             return []
@@ -162,15 +184,13 @@ class WikiGraph:
     def _depending(self, target: str) -> list[str]:
         return [
             source
-            for source, edge in self._predecessors[target].items()
-            if DEPENDS_ON in edge["relations"] and self.kind(source) == "thesis"
+            for source, relations in self._predecessors[target].items()
+            if DEPENDS_ON in relations and self.kind(source) == "thesis"
         ]
 
     def _claims_of(self, page_id: str) -> list[str]:
         return [
-            claim
-            for claim, edge in self._successors[page_id].items()
-            if CONTAINS in edge["relations"]
+            claim for claim, relations in self._successors[page_id].items() if CONTAINS in relations
         ]
 
 
