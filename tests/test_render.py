@@ -309,3 +309,27 @@ def test_short_titles_drop_the_subtitle_or_cut_at_a_word() -> None:
     assert render.short_title("A short title") == "A short title"
     long_title = "Learning representations by predicting what happens next in long videos"
     assert render.short_title(long_title) == "Learning representations by predicting…"
+
+
+def test_a_large_claims_index_is_split_into_parts_that_hold_every_claim_once(
+    mini_wiki: Wiki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wiki.render as render
+
+    monkeypatch.setattr(render, "CLAIMS_PER_PAGE", 2)  # the mini wiki: 2 + 1 claims
+    pages = render_pages(mini_wiki, load_settings(tmp_path))
+    parts = sorted(path for path in pages if path.startswith("claims/"))
+    assert len(parts) >= 2
+    seen = []
+    for path in parts:
+        rows = [line for line in pages[path].splitlines() if line.startswith("| [")]
+        seen += [row.split("]", 1)[0][3:] for row in rows]
+        assert "(../concepts/" in pages[path]  # links relative to the part's folder
+        assert f"({path})" in pages["claims.md"]
+    assert sorted(seen) == sorted(mini_wiki.claims)
+    index_rows = [line for line in pages["claims.md"].splitlines() if line.startswith("| [")]
+    assert index_rows and not any("#claim:" in row for row in index_rows)
+
+
+def test_a_small_claims_index_stays_one_page(mini_pages: dict[str, str]) -> None:
+    assert not any(path.startswith("claims/") for path in mini_pages)

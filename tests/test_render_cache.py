@@ -154,3 +154,17 @@ def test_user_templates_turn_the_cache_off(project: Path) -> None:
     cached, cold, cache = cached_and_cold(project)
     assert cached == cold
     assert cache.hits == 0 and cache.misses == 0
+
+
+def test_split_claims_index_rerenders_the_part_holding_an_edited_claim(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "CLAIMS_PER_PAGE", 10)
+    cached_and_cold(project)  # the cache now holds the split index
+    edit(project, "concept-7", "statement: 'Claim 0", "statement: 'Edited claim 0")
+    cached, cold, cache = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    parts = [path for path in cached if path.startswith("claims/")]
+    edited = [path for path in parts if "Edited claim" in cached[path]]
+    assert len(parts) > 2 and len(edited) == 1
+    assert set(cache.rendered) & set(parts) == set(edited)

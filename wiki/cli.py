@@ -3,8 +3,9 @@
 Exit codes: 0 ok, 1 content errors, 2 usage errors (bad option, missing content root,
 unreadable settings). Results (tables, JSON, trees) go to stdout; diagnostics (errors,
 warnings, summaries, progress) go to stderr, so `wiki status --json | jq` stays clean.
-Heavy libraries (mkdocs, matplotlib, torch) are imported inside the commands that need
-them, so `wiki check` starts fast.
+Everything past typer and rich is imported inside the commands that need it: mkdocs,
+matplotlib and torch only where used, pydantic and networkx only once a command reads
+content, so `wiki --help` starts in a fraction of a second (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -36,12 +37,17 @@ from wiki.cli_guards import (
     warn_if_no_ledger,
 )
 from wiki.errors import ContentErrors, display_path
-from wiki.experiment_check import check_experiments
-from wiki.ledger import Ledger
-from wiki.load import did_you_mean
 
 if TYPE_CHECKING:
-    pass
+    from wiki.corpus import Wiki
+    from wiki.errors import ContentError
+
+
+def check_experiments(wiki: Wiki) -> list[ContentError]:
+    """The experiment checks of `wiki verify` (`wiki.experiment_check`), imported on use."""
+    from wiki.experiment_check import check_experiments as check
+
+    return check(wiki)
 
 
 app = typer.Typer(
@@ -134,6 +140,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         return
     wiki = load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
     from wiki.evidence import gather_evidence
+    from wiki.ledger import Ledger
     from wiki.output_folder import UnsafeOutput
     from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
@@ -265,6 +272,8 @@ def verify(
     seed_list = parse_seeds_or_exit(seeds)
     executor = executor_or_exit(settings, executor_name, address, jobs)
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments)
+    from wiki.ledger import Ledger
+
     ledger = Ledger(settings.ledger)
     claim_ids = select_claims(wiki, ledger, target, target_id, all_claims, stale)
     if not claim_ids:
@@ -332,6 +341,7 @@ def status(
     """Every claim with literature grade, effective grade, verdict, last run; stale theses."""
     settings = settings_or_exit(root=root)
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=as_json)
+    from wiki.ledger import Ledger
     from wiki.report import print_stale_theses, status_json, status_table
     from wiki.scoring.wiki_scores import score_wiki
 
@@ -376,6 +386,7 @@ def review(
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=True)
     theses = [page.id for page in wiki.by_kind("thesis")]
     known_id_or_exit(wiki, thesis_id, known=theses)
+    from wiki.ledger import Ledger
     from wiki.review import write_review
     from wiki.scoring.staleness import current_fingerprints
     from wiki.scoring.wiki_scores import score_wiki
@@ -413,6 +424,7 @@ def new_page(
     """Write a new page that passes `wiki check`, with a schema modeline for editors."""
     from wiki.new_page import KIND_FOLDERS, PageExists, write_new_page
     from wiki.schema import SLUG_PATTERN
+    from wiki.schema_errors import did_you_mean
 
     if kind not in KIND_FOLDERS:
         hint = did_you_mean(kind, KIND_FOLDERS)

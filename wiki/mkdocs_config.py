@@ -202,6 +202,7 @@ def mkdocs_config(title: str) -> dict[str, Any]:
             "admonition",
             "attr_list",  # `### claim-id { #claim-id }`: each claim a heading with its anchor
             "pymdownx.details",  # `???` blocks: run tables and plots folded under each claim
+            "wiki.markdown_stash",  # finished HTML blocks skip Python-Markdown's HTML parser
         ],
         "nav": nav,
         "validation": {

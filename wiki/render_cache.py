@@ -6,8 +6,8 @@ packaged templates read for that page:
 
 - the global key: the source of the `wiki` package and of the templates, the versions of
   the libraries rendering goes through, the settings, the content root, and a digest of
-  the evidence (scores, grade history, runs, plots, protocol cards) -- any change there
-  re-renders every page;
+  the evidence (scores without content fingerprints, grade history, runs, plots, protocol
+  cards) -- any change there re-renders every page;
 - the page's own model (its JSON), id, kind and file;
 - for every page it can show something of (its neighbours), that page's model hash. The
   neighbours are found generously: every id named anywhere in the page's JSON (links in
@@ -16,8 +16,10 @@ packaged templates read for that page:
   source and the concepts citing it in a benchmark; a claim stands for the page holding it.
   A neighbour that appears or disappears changes the digest too.
 
-Index pages: `claims.md` hashes every page's id, kind and title (links and citations),
-source years, and each page's claims; `graph.md` hashes the wiki graph's nodes and edges
+Index pages: a page of the claims index (`claims.md`, or its parts `claims/<n>.md`) hashes
+every page's id, kind and title and every claim's page (what links and citations show),
+source years, how the index is split, and the claims of the pages it lists; `graph.md`
+(and the graph data file) hashes the wiki graph's nodes and edges
 and every title. The home page, the kind index pages and the runs page read the whole
 wiki and cost little: they are always rendered.
 
@@ -29,6 +31,7 @@ is off and every page is rendered.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -91,7 +94,7 @@ def evidence_key(wiki: Wiki, evidence: Any) -> str:
     )
     text = repr(
         (
-            evidence.scores,
+            _without_fingerprints(evidence.scores),
             evidence.history,
             evidence.records,
             sorted(evidence.plots.items()),
@@ -100,6 +103,21 @@ def evidence_key(wiki: Wiki, evidence: Any) -> str:
         )
     )
     return _sha(text)
+
+
+def _without_fingerprints(scores: Any) -> Any:
+    """Scores less the content fingerprints of claims and pages: no template shows them,
+    and they are functions of page models, which the page digests hold already (so a claim
+    edit does not re-render every page). What they decide (staleness) stays in."""
+    from wiki.scoring.types import WikiScores
+
+    if not isinstance(scores, WikiScores):
+        return scores
+    claims = {
+        claim_id: dataclasses.replace(score, fingerprint="")
+        for claim_id, score in scores.claims.items()
+    }
+    return dataclasses.replace(scores, fingerprints={}, claims=claims)
 
 
 @dataclass
@@ -115,6 +133,7 @@ class PageInputs:
     page_json: dict[str, str] = field(default_factory=dict)
     page_hash: dict[str, str] = field(default_factory=dict)
     _around: dict[str, set[str]] = field(default_factory=dict)  # see _index_wiki
+    _titles: str = ""
 
     def __post_init__(self) -> None:
         self.code = code_key(self.template_dir)
@@ -204,24 +223,26 @@ class PageInputs:
         )
 
     def titles_key(self) -> str:
-        """Every page's id, kind and title (and a source's year): what links and
-        citations to it show."""
-        return _sha(
-            *(
-                f"{page.id}\0{page.kind}\0{page.model.title}\0{getattr(page.model, 'year', '')}"
-                for page in self.wiki.pages.values()
+        """Every page's id, kind and title (and a source's year), every claim's page: what
+        links and citations to them show."""
+        if not self._titles:
+            self._titles = _sha(
+                *(
+                    f"{page.id}\0{page.kind}\0{page.model.title}\0{getattr(page.model, 'year', '')}"
+                    for page in self.wiki.pages.values()
+                ),
+                *(f"{claim}\0{entry.page_id}" for claim, entry in self.wiki.claims.items()),
             )
-        )
+        return self._titles
 
-    def claims_digest(self) -> str:
-        """claims.md: every claim (grouped by page) with links, grades and citations."""
+    def claims_digest(self, groups: list[tuple[LoadedPage, list[Any]]], layout: str) -> str:
+        """A page of the claims index: the claims of the pages it lists (with links, grades
+        and citations, as `titles_key`), and `layout`, how the index is split in parts."""
         claims = []
-        for page in self.wiki.pages.values():
-            held = getattr(page.model, "claims", [])
-            if held:
-                rows = [claim.model_dump(mode="json") for claim in held]
-                claims.append(f"{page.id}\0{json.dumps(rows)}")
-        return _sha(self.global_key, "claims", self.titles_key(), *claims)
+        for page, _ in groups:
+            rows = [claim.model_dump(mode="json") for claim in getattr(page.model, "claims", [])]
+            claims.append(f"{page.id}\0{json.dumps(rows)}")
+        return _sha(self.global_key, "claims", layout, self.titles_key(), *claims)
 
     def graph_digest(self) -> str:
         """graph.md: the wiki graph (nodes, edges and their data) and every title."""
