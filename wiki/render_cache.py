@@ -19,8 +19,8 @@ packaged templates read for that page:
 Index pages: a page of the claims index (`claims.md`, or its parts `claims/<n>.md`) hashes
 every page's id, kind and title and every claim's page (what links and citations show),
 source years, how the index is split, and the claims of the pages it lists; `graph.md`
-(and the graph data file) hashes the wiki graph's nodes and edges
-and every title. The home page, the kind index pages and the runs page read the whole
+(and the graph data file) hashes the wiki graph's nodes and edges, every title and every
+claim. The home page, the kind index pages and the runs page read the whole
 wiki and cost little: they are always rendered.
 
 The cached Markdown is the file the last build wrote into the docs tree; a hit re-reads
@@ -238,14 +238,16 @@ class PageInputs:
     def claims_digest(self, groups: list[tuple[LoadedPage, list[Any]]], layout: str) -> str:
         """A page of the claims index: the claims of the pages it lists (with links, grades
         and citations, as `titles_key`), and `layout`, how the index is split in parts."""
-        claims = []
-        for page, _ in groups:
-            rows = [claim.model_dump(mode="json") for claim in getattr(page.model, "claims", [])]
-            claims.append(f"{page.id}\0{json.dumps(rows)}")
+        claims = [self._claims_json(page) for page, _ in groups]
         return _sha(self.global_key, "claims", layout, self.titles_key(), *claims)
 
+    def _claims_json(self, page: LoadedPage) -> str:
+        rows = [claim.model_dump(mode="json") for claim in getattr(page.model, "claims", [])]
+        return f"{page.id}\0{json.dumps(rows)}"
+
     def graph_digest(self) -> str:
-        """graph.md: the wiki graph (nodes, edges and their data) and every title."""
+        """graph.md and the graph data file: the wiki graph (nodes, edges and their data),
+        every title and every claim (the data file shows statements and grades)."""
         adjacency = self.wiki.graph.digraph.adj
         node_data = self.wiki.graph.digraph.nodes
         rows = []
@@ -254,7 +256,8 @@ class PageInputs:
             for target, data in sorted(adjacency[node].items()):
                 edge = {k: sorted(v) if isinstance(v, set) else v for k, v in data.items()}
                 rows.append(f"\t{target}\0{sorted(edge.items())!r}")
-        return _sha(self.global_key, "graph", self.titles_key(), *rows)
+        claims = [self._claims_json(page) for page in self.wiki.pages.values()]
+        return _sha(self.global_key, "graph", self.titles_key(), *rows, *claims)
 
 
 @dataclass
