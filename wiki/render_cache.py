@@ -55,10 +55,7 @@ ID_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-.][A-Za-z0-9_]+)*")
 
 
 def _sha(*parts: str) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8") + b"\0")
-    return digest.hexdigest()
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _folder_text(folder: Path, pattern: str) -> Iterable[str]:
@@ -134,6 +131,8 @@ class PageInputs:
     page_hash: dict[str, str] = field(default_factory=dict)
     _around: dict[str, set[str]] = field(default_factory=dict)  # see _index_wiki
     _titles: str = ""
+    _holder_of: dict[str, str] = field(default_factory=dict)  # page or claim id -> page id
+    _claims_text: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.code = code_key(self.template_dir)
@@ -143,6 +142,8 @@ class PageInputs:
             str(self.wiki.root),
             evidence_key(self.wiki, self.evidence),
         )
+        self._holder_of = {page_id: page_id for page_id in self.wiki.pages}
+        self._holder_of.update((claim, entry.page_id) for claim, entry in self.wiki.claims.items())
         for page in self.wiki.pages.values():
             text = page.model.model_dump_json()
             self.page_json[page.id] = text
@@ -162,12 +163,6 @@ class PageInputs:
         folder.mkdir(parents=True, exist_ok=True)
         return jinja2.FileSystemBytecodeCache(str(folder))
 
-    def _holder(self, node_id: str) -> str | None:
-        entry = self.wiki.claims.get(node_id)
-        if entry is not None:
-            return entry.page_id
-        return node_id if node_id in self.wiki.pages else None
-
     def neighbours(self, page: LoadedPage) -> set[str]:
         """Ids of the pages whose content this page's rendering can show (a superset of
         what its template context names: backlinks, dependent theses, citing claims and
@@ -175,31 +170,32 @@ class PageInputs:
         if not self._around:
             self._index_wiki()
         named: set[str] = set(ID_TOKEN.findall(self.page_json[page.id]))
-        digraph = self.wiki.graph.digraph
+        graph = self.wiki.graph
         for node in (page.id, *self.wiki.claim_ids_of(page.id)):
-            if node in digraph:
-                named.update(digraph.successors(node))
-                named.update(digraph.predecessors(node))
+            if node in graph:
+                named.update(graph.references(node))
+                named.update(graph.referrers(node))
         named.update(self._around.get(page.id, ()))
-        holders = {self._holder(node) for node in named}
-        holders.discard(None)
+        holder_of = self._holder_of
+        holders = {holder_of.get(node, "") for node in named}
+        holders.discard("")
         holders.discard(page.id)
-        return holders  # type: ignore[return-value]
+        return holders
 
     def _index_wiki(self) -> None:
         """Per page, in one pass: the theses depending on it or its claims (directly or
         through other theses), and the pages citing it in a claim or a benchmark."""
         wiki, around = self.wiki, self._around
         around[""] = set()  # marks the index as built
-        digraph = wiki.graph.digraph
+        graph = wiki.graph
         for thesis in wiki.by_kind("thesis"):
             # everything the thesis refers to, directly or through theses it refers to
             # (any reference, not only depends_on: more than needed is safe)
             seen, frontier = {thesis.id}, [thesis.id]
             while frontier:
                 node = frontier.pop()
-                for target in digraph.successors(node) if node in digraph else ():
-                    holder = self._holder(target)
+                for target in graph.references(node) if node in graph else ():
+                    holder = self._holder_of.get(target)
                     if holder is not None:
                         around.setdefault(holder, set()).add(thesis.id)
                     is_thesis = holder == target and wiki.pages[target].kind == "thesis"
@@ -242,8 +238,12 @@ class PageInputs:
         return _sha(self.global_key, "claims", layout, self.titles_key(), *claims)
 
     def _claims_json(self, page: LoadedPage) -> str:
-        rows = [claim.model_dump(mode="json") for claim in getattr(page.model, "claims", [])]
-        return f"{page.id}\0{json.dumps(rows)}"
+        text = self._claims_text.get(page.id)
+        if text is None:
+            held = getattr(page.model, "claims", [])
+            text = f"{page.id}\0{json.dumps([claim.model_dump(mode='json') for claim in held])}"
+            self._claims_text[page.id] = text
+        return text
 
     def graph_digest(self) -> str:
         """graph.md and the graph data file: the wiki graph (nodes, edges and their data),
@@ -254,8 +254,9 @@ class PageInputs:
         for node in sorted(adjacency):
             rows.append(f"{node}\0{sorted(node_data[node].items())!r}")
             for target, data in sorted(adjacency[node].items()):
-                edge = {k: sorted(v) if isinstance(v, set) else v for k, v in data.items()}
-                rows.append(f"\t{target}\0{sorted(edge.items())!r}")
+                relations = sorted(data.get("relations", ()))
+                others = sorted((k, v) for k, v in data.items() if k != "relations")
+                rows.append(f"\t{target}\0{relations}\0{others}")
         claims = [self._claims_json(page) for page in self.wiki.pages.values()]
         return _sha(self.global_key, "graph", self.titles_key(), *rows, *claims)
 
