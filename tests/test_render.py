@@ -309,3 +309,71 @@ def test_short_titles_drop_the_subtitle_or_cut_at_a_word() -> None:
     assert render.short_title("A short title") == "A short title"
     long_title = "Learning representations by predicting what happens next in long videos"
     assert render.short_title(long_title) == "Learning representations by predicting…"
+
+
+# --- content as written: short source names, figures -------------------------------------------
+
+CITING_WIKI = {
+    "topic.yaml": """
+        kind: concept
+        title: Topic
+        status: emerging
+        summary: s
+        claims:
+          - id: a-claim
+            statement: s
+            evidence: {grade: weak, sources: [long-paper, plain-paper]}
+        techniques:
+          - name: A method
+            used_by: [long-paper]
+        benchmarks:
+          - {metric: accuracy, value: 84.0, unit: "%", system: A, source: long-paper}
+          - {metric: accuracy, value: 84, unit: "%", system: B, source: plain-paper}
+          - {metric: error, value: 1.50e-3, system: C, source: plain-paper}
+          - {metric: error, value: 2.10, system: D, source: plain-paper}
+    """,
+    "long-paper.yaml": """
+        kind: source
+        title: Emerging properties of a long title about methods
+        short: LPM
+        year: 2021
+    """,
+    "plain-paper.yaml": """
+        kind: source
+        title: "Plain: a subtitle"
+        year: 2020
+    """,
+}
+
+
+@pytest.fixture
+def citing_pages(write_pages, tmp_path: Path) -> dict[str, str]:
+    return render_pages(load_wiki(write_pages(CITING_WIKI)), load_settings(tmp_path))
+
+
+def test_a_source_is_cited_by_its_short_name_wherever_it_is_cited(citing_pages) -> None:
+    concept = citing_pages["concepts/topic.md"]
+    cited = '[LPM (2021)](../sources/long-paper.md "Emerging properties of a long title about'
+    claim_sources = next(line for line in concept.splitlines() if line.startswith("- Sources:"))
+    assert cited in claim_sources and "[Plain (2020)](" in claim_sources
+    assert cited in section(concept, "Techniques")
+    assert cited in section(concept, "Benchmarks")
+    assert cited.replace("../", "") in citing_pages["claims.md"]
+    assert "**LPM**" in citing_pages["sources/long-paper.md"]
+    assert "Emerging properties of" not in claim_sources.split('"')[0]
+
+
+def test_benchmark_figures_show_as_the_yaml_writes_them(citing_pages) -> None:
+    rows = [line for line in section(citing_pages["concepts/topic.md"], "Benchmarks").splitlines()]
+    cells = [row.split(" | ")[1] for row in rows if row.startswith("| accuracy") or "error" in row]
+    assert cells == ["84.0&nbsp;%", "84&nbsp;%", "1.50e-3", "2.10"]
+    figures = section(citing_pages["sources/plain-paper.md"], "Figures cited from this source")
+    assert "| 84&nbsp;% |" in figures and "| 2.10 |" in figures
+
+
+def test_a_figure_without_its_source_text_falls_back_to_the_shortest_form(mini_wiki) -> None:
+    figures = render.WrittenFigures(mini_wiki)
+    benchmark = mini_wiki.pages["jepa"].model.benchmarks[0]
+    assert figures(benchmark) == "77.3"
+    copy = benchmark.model_copy(update={"value": 80.0})  # not a node of any page
+    assert figures(copy) == "80"

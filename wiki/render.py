@@ -90,6 +90,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
         "evidence": evidence,
         "site_title": settings.title,
         "claims_citing": claims_citing,
+        "figure_value": WrittenFigures(wiki),
     }
     pages: dict[str, str] = {}
 
@@ -164,6 +165,35 @@ def format_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+# A number as an author writes one: digits, a decimal point, an exponent. YAML spellings
+# such as `1_000`, `0x1F` or `.inf` are shown in the shortest form instead.
+WRITTEN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+class WrittenFigures:
+    """Benchmark values as the YAML writes them: `84.0` shows as '84.0', `84` as '84'.
+
+    The model keeps the float (sorting, fingerprints and scores use it); the text comes
+    from the scalar's source, found through the page's node locations. Benchmarks are
+    looked up by identity: two pages may cite equal figures written differently.
+    """
+
+    def __init__(self, wiki: Wiki) -> None:
+        self._written: dict[int, tuple[Any, str]] = {}
+        for page in wiki.by_kind("concept"):
+            for index, benchmark in enumerate(_concept(page).benchmarks):
+                text = page.locations.source_text(("benchmarks", index, "value"))
+                if text is not None and WRITTEN_NUMBER.fullmatch(text):
+                    self._written[id(benchmark)] = (benchmark, text.lstrip("+"))
+
+    def __call__(self, benchmark: Any) -> str:
+        """The benchmark's value as written, else in its shortest form."""
+        entry = self._written.get(id(benchmark))
+        if entry is not None and entry[0] is benchmark:
+            return entry[1]
+        return format_number(benchmark.value)
+
+
 def title_text(text: str) -> str:
     """Markdown for a page title (the H1). mkdocs-material writes the title into <title>
     through `striptags`, which turns `&lt;` back into `<`; a zero-width space after each `<`
@@ -207,13 +237,13 @@ class PageLinks:
         return f"[{plain_text(label or self.label(node_id))}]({self.url(node_id)})"
 
     def cite(self, node_id: str) -> str:
-        """A compact link for lists of citations: a source shows as its short title and year
-        ('Name (2025)' for 'Name: a long subtitle') with the full title on hover; any other
-        page or claim as `link` does."""
+        """A compact link for lists of citations: a source shows as its short name and year
+        ('DINO (2021)' from `short:`, else 'Name (2025)' for 'Name: a long subtitle') with
+        the full title on hover; any other page or claim as `link` does."""
         page = self.wiki.pages.get(node_id)
         if page is None or not isinstance(page.model, Source):
             return self.link(node_id)
-        label = f"{short_title(page.model.title)} ({page.model.year})"
+        label = f"{source_name(page.model)} ({page.model.year})"
         hover = plain_text(page.model.title).replace('"', "&quot;")
         return f'[{plain_text(label)}]({self.url(node_id)} "{hover}")'
 
@@ -262,6 +292,11 @@ def _relative_path(target: str, from_folder: str) -> str:
 
 
 SHORT_TITLE_CHARS = 40
+
+
+def source_name(source: Source) -> str:
+    """What a citation calls a source: its `short:` name, else its title shortened."""
+    return source.short or short_title(source.title)
 
 
 def short_title(title: str) -> str:
