@@ -112,7 +112,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
         render(
             path,
             f"{page.kind}.md.j2",
-            **_page_context(wiki, page, benchmarks_by_source, claims_citing),
+            **_page_context(wiki, page, benchmarks_by_source, claims_citing, evidence),
         )
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs
@@ -315,8 +315,10 @@ def _page_context(
     page: LoadedPage,
     benchmarks_by_source: dict[str, list[tuple[LoadedPage, Any]]],
     claims_citing: dict[str, list[str]],
+    evidence: Any = None,
 ) -> dict[str, Any]:
-    """What a page's template needs beyond its model: everything derived from the graph."""
+    """What a page's template needs beyond its model: everything derived from the graph
+    (and, for a thesis with evidence, the claims that moved since its review)."""
     context: dict[str, Any] = {
         "page": page,
         "model": page.model,
@@ -332,6 +334,8 @@ def _page_context(
     if page.kind == "source":
         context["citing_claims"] = [wiki.claims[claim] for claim in claims_citing.get(page.id, [])]
         context["citing_benchmarks"] = benchmarks_by_source.get(page.id, [])
+    if page.kind == "thesis":
+        context["claim_moves"] = thesis_moves(wiki, evidence, page.id)
     return context
 
 
@@ -362,6 +366,77 @@ def _display_source(wiki: Wiki, page: LoadedPage) -> str:
         return page.path.relative_to(wiki.root).as_posix()
     except ValueError:
         return page.path.name
+
+
+@dataclass(frozen=True)
+class ClaimMove:
+    """A claim a thesis leans on whose grade moved since the thesis was reviewed."""
+
+    claim_id: str
+    old: Any  # the Grade at the review (None: statement, sources or benchmarks changed)
+    score: Any  # its ClaimScore now: effective grade and verdict
+    via: tuple[str, ...]  # the concept or theses it reaches the thesis through, if any
+
+
+def thesis_moves(wiki: Wiki, evidence: Any, thesis_id: str) -> list[ClaimMove]:
+    """Each claim behind a stale thesis (directly, through a concept, or through a stale
+    thesis it builds on) whose fingerprint differs from the one its review recorded, with
+    the grade it had then. Only hashes are recorded, so the old grade is the one under
+    which today's claim hashes to the recorded fingerprint (as `wiki.scoring.staleness`
+    explains it); a claim is listed once: as its own dependency if it is one, else through
+    the first concept or thesis that leads to it."""
+    from wiki.scoring.staleness import claim_fingerprint, concept_fingerprint
+
+    if evidence is None or thesis_id not in evidence.scores.theses:
+        return []
+    fingerprints = evidence.scores.fingerprints
+    moves: dict[str, ClaimMove] = {}
+
+    def old_grade(recorded: str, claim_id: str, fingerprint: Any) -> Any:
+        now = evidence.claim(claim_id).effective_grade
+        matches = [g for g in GRADE_ORDER if g is not now and fingerprint(g) == recorded]
+        return matches[0] if matches else None
+
+    def add(claim_id: str, old: Any, via: tuple[str, ...]) -> None:
+        moves.setdefault(claim_id, ClaimMove(claim_id, old, evidence.claim(claim_id), via))
+
+    def visit(current: str, via: tuple[str, ...]) -> None:
+        thesis = wiki.pages[current].model
+        recorded = thesis.reviewed.fingerprints if thesis.reviewed else {}
+        # Claims it names first, then its concepts, then the theses it builds on.
+        order = ("claim", "concept", "thesis")
+        dependencies = sorted(thesis.depends_on, key=lambda d: order.index(d.target_kind))
+        for dependency in dependencies:
+            target, kind = dependency.target, dependency.target_kind
+            if kind == "thesis":
+                upstream = evidence.scores.theses.get(target)
+                if upstream is not None and upstream.stale and target not in (current, *via):
+                    visit(target, (*via, target))
+                continue
+            if target not in recorded or recorded[target] == fingerprints.get(target):
+                continue
+            if kind == "claim" and target in wiki.claims:
+                entry = wiki.claims[target]
+                benchmarks = _concept(wiki.pages[entry.page_id]).benchmarks
+                old = old_grade(
+                    recorded[target], target, lambda g: claim_fingerprint(entry.claim, g, benchmarks)
+                )
+                add(target, old, via)
+            elif kind == "concept" and target in wiki.pages:
+                concept = _concept(wiki.pages[target])
+                own = {claim.id: fingerprints[claim.id] for claim in concept.claims}
+                for claim in concept.claims:
+
+                    def trial(grade: Any, claim: Any = claim) -> str:
+                        changed = {**own, claim.id: claim_fingerprint(claim, grade, concept.benchmarks)}
+                        return concept_fingerprint(changed, concept.benchmarks)
+
+                    old = old_grade(recorded[target], claim.id, trial)
+                    if old is not None:
+                        add(claim.id, old, (*via, target))
+
+    visit(thesis_id, ())
+    return list(moves.values())
 
 
 RECENT_CHANGES = 10
