@@ -245,10 +245,13 @@ def test_the_graph_draws_nodes_and_a_tap_opens_a_page(browser, site) -> None:
     )
 
 
-def test_a_concept_page_has_a_local_graph(browser, site) -> None:
+def test_a_concept_page_has_a_local_graph_without_loading_the_whole_graph(browser, site) -> None:
     open_page(browser, site.resolve().as_uri() + "/concepts/jepa.html")
     ids = browser.execute_script("return window.wikiGraphs[0].nodes().map(n => n.id())")
     assert "jepa" in ids and "lewm-stable" in ids
+    assert not [url for url in requested_urls(browser) if "graph-data" in url]
+    open_page(browser, site.resolve().as_uri() + "/graph.html")
+    assert [url for url in requested_urls(browser) if url.endswith("assets/graph-data.js")]
 
 
 def test_author_script_payloads_stay_inert(browser, tmp_path) -> None:

@@ -17,7 +17,6 @@ import yaml
 
 from wiki.atomic_write import WriteError, write_atomically
 from wiki.errors import display_path
-from wiki.graph_data import GRAPH_DATA_FILE
 from wiki.render import (
     CLAIMS_PAGE,
     GRAPH_PAGE,
@@ -191,10 +190,10 @@ def mkdocs_config(title: str) -> dict[str, Any]:
             "palette": PALETTE,
         },
         "extra_css": [f"{ASSETS_URL}/extra.css"],
-        # cytoscape and the graph data before graph.js, which draws with both.
+        # cytoscape before graph.js, which draws with it: local graphs from the data inline
+        # in each page, the graph page from assets/graph-data.js, which only it loads.
         "extra_javascript": [
             f"{ASSETS_URL}/vendor/cytoscape/cytoscape.min.js",
-            GRAPH_DATA_FILE,
             f"{ASSETS_URL}/graph.js",
         ],
         # The vendored shim: without one listed, the offline plugin adds a CDN copy.

@@ -12,6 +12,7 @@ Layout of the tree:
     graph.md                      the thesis-dependency graph (inline SVG)
     runs.md                       every recorded run (the ledger), anchors run-<key>
     plots/<name>.svg              plots of recorded runs (only with evidence)
+    assets/graph-data.js          the whole graph, loaded by the graph page only
     concepts/<id>.md entities/<id>.md sources/<id>.md theses/<id>.md
 """
 
@@ -81,9 +82,12 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     `evidence` is the scoring result of `wiki.scoring` (None: only literature grades show);
     it reaches every template unchanged as the variable `evidence`.
     """
+    from wiki.graph_data import GRAPH_DATA_FILE, LocalGraphs, graph_document, graph_script
+
     environment = template_environment(settings.templates)
     claims_citing = _claims_by_source(wiki)
     benchmarks_by_source = _benchmarks_by_source(wiki)
+    graph = graph_document(wiki, evidence)
     shared = {
         "wiki": wiki,
         "settings": settings,
@@ -91,6 +95,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
         "site_title": settings.title,
         "claims_citing": claims_citing,
         "figure_value": WrittenFigures(wiki),
+        "local_graph": LocalGraphs(graph).html,  # each page's neighbourhood, inline
     }
     pages: dict[str, str] = {}
 
@@ -114,6 +119,7 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
             f"{page.kind}.md.j2",
             **_page_context(wiki, page, benchmarks_by_source, claims_citing, evidence),
         )
+    pages[GRAPH_DATA_FILE] = graph_script(graph)  # the whole graph, for the graph page only
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs
     return pages

@@ -30,7 +30,6 @@ from filelock import FileLock
 
 from wiki.corpus import Wiki
 from wiki.errors import ContentError, ContentErrors, display_path
-from wiki.graph_data import GRAPH_DATA_FILE, graph_document, graph_script
 from wiki.mkdocs_config import (
     ASSETS_URL,
     GeneratedWriteError,
@@ -112,7 +111,6 @@ def build_site(
         files = {
             **render_pages(wiki, settings, evidence),
             **asset_files(),
-            GRAPH_DATA_FILE: graph_script(graph_document(wiki, evidence)),
         }
         changes = write_tree(build_dir / "docs", files)
         try:

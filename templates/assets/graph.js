@@ -1,7 +1,10 @@
 /* The interactive dependency graph (graph page) and the local graph on each page.
  *
- * Data: window.wikiGraphData, written by `wiki build` (wiki/graph_data.py) into
- * assets/graph-data.js. Drawing: cytoscape.js, vendored under assets/vendor/.
+ * Data (wiki/graph_data.py): the graph page loads the whole graph, window.wikiGraphData,
+ * from assets/graph-data.js (edges as [source, target, kind] index triples); every other
+ * page carries its own neighbourhood as JSON in its .wiki-local-graph's data-graph, so
+ * no page but the graph page loads the whole wiki. Drawing: cytoscape.js, vendored under
+ * assets/vendor/.
  * Nothing is fetched, so it works from file:// as well as served. Text from the wiki only
  * ever reaches the page through textContent, attributes or the canvas, never as HTML.
  *
@@ -34,7 +37,20 @@
 
   window.wikiGraphs = []; // the cytoscape instances, for tests and the console
 
+  /* Edges as objects, from graph-data.js's index triples or a page's inline list. */
+  function expandEdges(doc) {
+    if (!doc.edge_kinds) return doc;
+    var edges = doc.edges.map(function (triple) {
+      return {
+        source: doc.nodes[triple[0]].id, target: doc.nodes[triple[1]].id,
+        kind: doc.edge_kinds[triple[2]]
+      };
+    });
+    return { nodes: doc.nodes, edges: edges };
+  }
+
   function graphIndex(doc) {
+    doc = expandEdges(doc);
     var byId = {}, neighbours = {}, claimsOf = {};
     doc.nodes.forEach(function (node) {
       byId[node.id] = node;
@@ -236,7 +252,13 @@
 
   function localGraph(container, index, base) {
     var id = container.getAttribute("data-node");
-    if (!index.byId[id]) return;
+    var inline = container.getAttribute("data-graph");
+    if (inline) {
+      var doc = null;
+      try { doc = JSON.parse(inline); } catch (error) { /* no graph, as below */ }
+      index = doc ? graphIndex(doc) : null;
+    }
+    if (!index || !index.byId[id]) return;
     var ids = neighbourhood(index, [id], 1, LOCAL_MAX_NODES);
     if (ids.length < 2) { container.hidden = true; return; }
     var canvas = element("div", "wiki-graph-canvas wiki-graph-canvas--local");
@@ -462,10 +484,11 @@
   /* --- start ------------------------------------------------------------------------ */
 
   function start() {
-    if (!window.cytoscape || !window.wikiGraphData) return; // the static SVG stays
-    var index = graphIndex(window.wikiGraphData);
+    if (!window.cytoscape) return; // the static SVG stays
+    var index = window.wikiGraphData ? graphIndex(window.wikiGraphData) : null;
     var base = siteBase();
     document.querySelectorAll(".wiki-graph-app").forEach(function (container) {
+      if (!index) return;
       document.querySelectorAll(".wiki-graph-static").forEach(function (svg) { svg.hidden = true; });
       graphApp(container, index, base);
     });
