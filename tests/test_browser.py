@@ -316,3 +316,15 @@ def test_the_404_page_opens_from_file(browser, site) -> None:
     assert console_errors(browser) == []
     home = browser.find_element(By.LINK_TEXT, "home page").get_attribute("href")
     assert home == (site / "index.html").resolve().as_uri()
+
+
+def test_hovering_a_claim_link_previews_its_statement_from_file(browser, site) -> None:
+    open_page(browser, site.resolve().as_uri() + "/theses/latent-planning.html")
+    link = browser.find_element(By.CSS_SELECTOR, "article table a[href*='claim:lewm-stable']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    webdriver.ActionChains(browser).move_to_element(link).perform()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, ".md-tooltip2--active")
+    )
+    tooltip = browser.find_element(By.CSS_SELECTOR, ".md-tooltip2--active").text
+    assert tooltip.startswith("Prediction plus a SIGReg term"), tooltip

@@ -139,12 +139,14 @@ def test_a_stale_thesis_names_each_moved_claim_at_the_top(tmp_path: Path) -> Non
         '!!! warning "Moved since this thesis was reviewed on 2026-11-01"'
     )
     moved = [line.strip() for line in body.splitlines() if line.startswith("    - [")]
-    assert moved == [
-        "- [lewm-stable](../concepts/jepa.md#claim:lewm-stable):"
+    assert len(moved) == 1
+    link, badges = moved[0].split("):", 1)
+    assert link.startswith("- [lewm-stable](../concepts/jepa.md#claim:lewm-stable")
+    assert badges == (
         ' <span class="wiki-badge wiki-grade-moderate">moderate</span> →'
         ' <span class="wiki-badge wiki-grade-strong">strong</span>'
         ' <span class="wiki-badge wiki-verdict-reproduced">runs: reproduced</span>'
-    ]
+    )
     downstream = pages["theses/planning-at-scale.md"]
-    assert "(through [Planning belongs in latent space](latent-planning.md))" in downstream
+    assert "(through [Planning belongs in latent space](latent-planning.md " in downstream
     assert downstream.count("- [lewm-stable]") == 1

@@ -12,7 +12,7 @@ import pytest
 
 from wiki import depgraph, render
 from wiki.corpus import Wiki, load_wiki
-from wiki.render import page_path, render_pages
+from wiki.render import PageLinks, page_path, render_pages
 from wiki.settings import load_settings
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -28,6 +28,11 @@ def mini_wiki() -> Wiki:
 @pytest.fixture(scope="module")
 def mini_pages(mini_wiki: Wiki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return render_pages(mini_wiki, load_settings(tmp_path_factory.mktemp("project")))
+
+
+def links_to(markdown: str, url: str) -> bool:
+    """Whether `markdown` holds a link to `url`, with or without a hover title."""
+    return f"]({url})" in markdown or f"]({url} \"" in markdown
 
 
 def section(markdown: str, heading: str) -> str:
@@ -128,7 +133,7 @@ def test_thesis_page_lists_dependencies_with_kind_role_and_link(
         row = next(
             line
             for line in depends.splitlines()
-            if f"#claim:{dependency.target})" in line or f"/{dependency.target}.md)" in line
+            if f"#claim:{dependency.target}" in line or f"/{dependency.target}.md" in line
         )
         assert row.startswith(f"| {dependency.target_kind} |")
         assert f"wiki-role-{dependency.role.value}" in row
@@ -136,8 +141,8 @@ def test_thesis_page_lists_dependencies_with_kind_role_and_link(
 
 def test_entity_page_lists_its_links(mini_pages: dict[str, str]) -> None:
     links = section(mini_pages["entities/meta-fair.md"], "Links")
-    assert "(../concepts/jepa.md)" in links and ": Develops the V-JEPA series." in links
-    assert "(yann-lecun.md)" in links
+    assert links_to(links, "../concepts/jepa.md") and ": Develops the V-JEPA series." in links
+    assert links_to(links, "yann-lecun.md")
 
 
 def test_claims_index_lists_every_claim_with_page_grade_and_sources(
@@ -146,7 +151,7 @@ def test_claims_index_lists_every_claim_with_page_grade_and_sources(
     index = mini_pages["claims.md"]
     for claim_id, entry in mini_wiki.claims.items():
         row = next(line for line in index.splitlines() if line.startswith(f"| [{claim_id}]("))
-        assert f"(concepts/{entry.page_id}.md#claim:{claim_id})" in row
+        assert links_to(row, f"concepts/{entry.page_id}.md#claim:{claim_id}")
         assert f"wiki-grade-{entry.claim.evidence.grade.value}" in row
         assert all(f"](sources/{source}.md " in row for source in entry.claim.evidence.sources)
 
@@ -380,3 +385,12 @@ def test_a_figure_without_its_source_text_falls_back_to_the_shortest_form(mini_w
     assert figures(benchmark) == "77.3"
     copy = benchmark.model_copy(update={"value": 80.0})  # not a node of any page
     assert figures(copy) == "80"
+
+
+def test_links_preview_their_target_on_hover(mini_wiki: Wiki, mini_pages: dict[str, str]) -> None:
+    statement = " ".join(mini_wiki.claims["lewm-stable"].claim.statement.split())
+    depends = section(mini_pages["theses/latent-planning.md"], "Depends on")
+    assert f'(../concepts/jepa.md#claim:lewm-stable "{statement[:60]}' in depends
+    links = PageLinks(mini_wiki, "theses/latent-planning.md")
+    assert links.preview("latent-planning").startswith("Stable JEPA training (lewm-stable)")
+    assert '"' not in links.preview("jepa").replace("&quot;", "")

@@ -30,6 +30,7 @@ import jinja2
 
 from wiki import depgraph
 from wiki.corpus import Wiki
+from wiki.graph_data import plain_statement
 from wiki.load import LoadedPage
 from wiki.markdown_text import (
     LinkTarget,
@@ -239,8 +240,25 @@ class PageLinks:
         return node_id if node_id in self.wiki.claims else self.wiki.pages[node_id].model.title
 
     def link(self, node_id: str, label: str | None = None) -> str:
-        """A Markdown link to a page or claim; `label` is plain text (escaped here)."""
-        return f"[{plain_text(label or self.label(node_id))}]({self.url(node_id)})"
+        """A Markdown link to a page or claim; `label` is plain text (escaped here). Its
+        hover title previews the target (see `preview`)."""
+        preview = self.preview(node_id)
+        title = f' "{preview}"' if preview else ""
+        return f"[{plain_text(label or self.label(node_id))}]({self.url(node_id)}{title})"
+
+    def preview(self, node_id: str) -> str:
+        """What a link's hover shows (the theme's tooltips, from file:// too): a claim's
+        statement, a concept's or entity's summary, a thesis's position, a source's title;
+        one line of plain text, escaped for a Markdown link title."""
+        entry = self.wiki.claims.get(node_id)
+        if entry is not None:
+            text = entry.claim.statement
+        else:
+            model = self.wiki.pages[node_id].model
+            text = getattr(model, "summary", "") or getattr(model, "position", "")
+            if isinstance(model, Source):
+                text = model.title
+        return plain_text(plain_statement(text)).replace('"', "&quot;") if text else ""
 
     def cite(self, node_id: str) -> str:
         """A compact link for lists of citations: a source shows as its short name and year
@@ -250,8 +268,7 @@ class PageLinks:
         if page is None or not isinstance(page.model, Source):
             return self.link(node_id)
         label = f"{source_name(page.model)} ({page.model.year})"
-        hover = plain_text(page.model.title).replace('"', "&quot;")
-        return f'[{plain_text(label)}]({self.url(node_id)} "{hover}")'
+        return f'[{plain_text(label)}]({self.url(node_id)} "{self.preview(node_id)}")'
 
     def resolve(self, node_id: str) -> LinkTarget | None:
         if node_id not in self.wiki.claims and node_id not in self.wiki.pages:
