@@ -300,7 +300,9 @@ def check_404_page(browser, published: str, missing: str, opened: bool = False) 
     assert header.value_of_css_property("position") == "sticky"  # the theme's stylesheet
     home = browser.find_element(By.LINK_TEXT, "home page").get_attribute("href")
     assert home == published + "index.html"
-    nav = {link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, ".md-nav a")}
+    nav = {
+        link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, ".md-nav a")
+    }
     assert published + "concepts.html" in nav, nav
     results = search(browser, "lewm-stable")
     landings = [urlsplit(href) for _, href in results]

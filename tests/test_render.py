@@ -32,7 +32,7 @@ def mini_pages(mini_wiki: Wiki, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 def links_to(markdown: str, url: str) -> bool:
     """Whether `markdown` holds a link to `url`, with or without a hover title."""
-    return f"]({url})" in markdown or f"]({url} \"" in markdown
+    return f"]({url})" in markdown or f']({url} "' in markdown
 
 
 def section(markdown: str, heading: str) -> str:

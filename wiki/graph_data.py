@@ -86,8 +86,10 @@ def graph_script(document: dict[str, Any]) -> str:
 LOCAL_MAX_NODES = 40
 # What the local graph draws of a node (its label, shape, marks and link); the rest
 # (a claim's statement) is shown only on the graph page.
-LOCAL_FIELDS = ("id", "kind", "title", "url", "page", "grade", "literature_grade", "moved")
-LOCAL_FIELDS += ("verdict", "stale")
+LOCAL_FIELDS = (
+    *("id", "kind", "title", "url", "page"),
+    *("grade", "literature_grade", "moved", "verdict", "stale"),
+)
 
 
 class LocalGraphs:

@@ -42,7 +42,7 @@ from wiki.markdown_text import (
     prose_inline,
 )
 from wiki.prose_parser import UrlKind, url_kind
-from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source
+from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source, Thesis
 from wiki.settings import Settings
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # in an installed wheel
@@ -408,58 +408,65 @@ def thesis_moves(wiki: Wiki, evidence: Any, thesis_id: str) -> list[ClaimMove]:
     which today's claim hashes to the recorded fingerprint (as `wiki.scoring.staleness`
     explains it); a claim is listed once: as its own dependency if it is one, else through
     the first concept or thesis that leads to it."""
-    from wiki.scoring.staleness import claim_fingerprint, concept_fingerprint
-
     if evidence is None or thesis_id not in evidence.scores.theses:
         return []
-    fingerprints = evidence.scores.fingerprints
     moves: dict[str, ClaimMove] = {}
-
-    def old_grade(recorded: str, claim_id: str, fingerprint: Any) -> Any:
-        now = evidence.claim(claim_id).effective_grade
-        matches = [g for g in GRADE_ORDER if g is not now and fingerprint(g) == recorded]
-        return matches[0] if matches else None
-
-    def add(claim_id: str, old: Any, via: tuple[str, ...]) -> None:
-        moves.setdefault(claim_id, ClaimMove(claim_id, old, evidence.claim(claim_id), via))
 
     def visit(current: str, via: tuple[str, ...]) -> None:
         thesis = wiki.pages[current].model
+        assert isinstance(thesis, Thesis), current  # only theses depend on theses
         recorded = thesis.reviewed.fingerprints if thesis.reviewed else {}
         # Claims it names first, then its concepts, then the theses it builds on.
         order = ("claim", "concept", "thesis")
-        dependencies = sorted(thesis.depends_on, key=lambda d: order.index(d.target_kind))
-        for dependency in dependencies:
+        for dependency in sorted(thesis.depends_on, key=lambda d: order.index(d.target_kind)):
             target, kind = dependency.target, dependency.target_kind
             if kind == "thesis":
                 upstream = evidence.scores.theses.get(target)
                 if upstream is not None and upstream.stale and target not in (current, *via):
                     visit(target, (*via, target))
                 continue
-            if target not in recorded or recorded[target] == fingerprints.get(target):
+            if target not in recorded or recorded[target] == evidence.scores.fingerprints.get(
+                target
+            ):
                 continue
-            if kind == "claim" and target in wiki.claims:
-                entry = wiki.claims[target]
-                benchmarks = _concept(wiki.pages[entry.page_id]).benchmarks
-                old = old_grade(
-                    recorded[target], target, lambda g: claim_fingerprint(entry.claim, g, benchmarks)
+            changed = _moved_claims(wiki, evidence, kind, target, recorded[target])
+            for claim_id, old in changed:
+                through = via if kind == "claim" else (*via, target)
+                moves.setdefault(
+                    claim_id, ClaimMove(claim_id, old, evidence.claim(claim_id), through)
                 )
-                add(target, old, via)
-            elif kind == "concept" and target in wiki.pages:
-                concept = _concept(wiki.pages[target])
-                own = {claim.id: fingerprints[claim.id] for claim in concept.claims}
-                for claim in concept.claims:
-
-                    def trial(grade: Any, claim: Any = claim) -> str:
-                        changed = {**own, claim.id: claim_fingerprint(claim, grade, concept.benchmarks)}
-                        return concept_fingerprint(changed, concept.benchmarks)
-
-                    old = old_grade(recorded[target], claim.id, trial)
-                    if old is not None:
-                        add(claim.id, old, (*via, target))
 
     visit(thesis_id, ())
     return list(moves.values())
+
+
+def _moved_claims(
+    wiki: Wiki, evidence: Any, kind: str, target: str, recorded: str
+) -> list[tuple[str, Any]]:
+    """(claim id, old grade) of a claim or concept dependency whose fingerprint changed: the
+    claim itself (old grade None when more than its grade changed), or the one claim of the
+    concept whose old grade explains the recorded concept fingerprint (none if no grade does)."""
+    from wiki.scoring.staleness import claim_fingerprint, concept_fingerprint
+
+    fingerprints = evidence.scores.fingerprints
+    if kind == "claim" and target in wiki.claims:
+        entry = wiki.claims[target]
+        benchmarks = _concept(wiki.pages[entry.page_id]).benchmarks
+        now = evidence.claim(target).effective_grade
+        for grade in GRADE_ORDER:
+            if grade is not now and claim_fingerprint(entry.claim, grade, benchmarks) == recorded:
+                return [(target, grade)]
+        return [(target, None)]
+    if kind == "concept" and target in wiki.pages:
+        concept = _concept(wiki.pages[target])
+        own = {claim.id: fingerprints[claim.id] for claim in concept.claims}
+        for claim in concept.claims:
+            now = evidence.claim(claim.id).effective_grade
+            for grade in GRADE_ORDER:
+                trial = {**own, claim.id: claim_fingerprint(claim, grade, concept.benchmarks)}
+                if grade is not now and concept_fingerprint(trial, concept.benchmarks) == recorded:
+                    return [(claim.id, grade)]
+    return []
 
 
 RECENT_CHANGES = 10
