@@ -78,7 +78,8 @@ def browse(site: Path) -> list[dict]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or ""
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+    flags = ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000")
+    for flag in (*flags, "--enable-precise-memory-info"):
         options.add_argument(flag)
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
     driver = webdriver.Chrome(options=options, service=service)
@@ -97,19 +98,43 @@ def browse(site: Path) -> list[dict]:
                 if drawn:
                     break
                 time.sleep(0.01)
-            scripts = driver.execute_script(
-                "return performance.getEntriesByType('resource')"
-                ".filter(e => e.initiatorType === 'script')"
-                ".map(e => [e.name.split('/').pop(), e.decodedBodySize])"
-            )
             heap = driver.execute_script("return performance.memory.usedJSHeapSize")
+            timings = driver.execute_script(
+                "var t = performance.timing, n = t.navigationStart, marks = {};"
+                "performance.getEntriesByType('mark').forEach(m => marks[m.name] = m.startTime);"
+                "return [t.responseEnd - n, t.domInteractive - n, t.domContentLoadedEventStart - n,"
+                " marks['wiki-graph-start'], marks['wiki-graph-indexed'],"
+                " marks['wiki-graph-drawn']]"
+            )
+            sources = driver.execute_script(
+                "return Array.from(document.scripts).map(s => s.src).filter(Boolean)"
+            )
             results.append(
                 {
                     "page": page,
                     "first_draw_ms": round(drawn[0]) if drawn else None,
                     "nodes_drawn": drawn[1] if drawn else 0,
                     "js_heap_mib": round(heap / 2**20, 1),
-                    "scripts": {name: size for name, size in scripts},
+                    "html_bytes": (site / page).stat().st_size,
+                    "scripts": {
+                        Path(src).name: Path(src.removeprefix("file://")).stat().st_size
+                        for src in sources
+                        if src.startswith("file://")
+                    },
+                    "timings_ms": dict(
+                        zip(
+                            (
+                                "html loaded",
+                                "dom interactive",
+                                "dom content loaded",
+                                "graph.js start",
+                                "graph indexed",
+                                "graph drawn",
+                            ),
+                            [round(t) if t is not None else None for t in timings],
+                            strict=True,
+                        )
+                    ),
                 }
             )
     finally:
@@ -122,12 +147,19 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--browser", type=int, default=5000, help="size to open in Chromium")
     parser.add_argument("--out", type=Path, default=HERE / "graph.md")
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    parser.add_argument("--site", type=Path, help="only open this built site in Chromium")
     args = parser.parse_args()
+    if args.site:
+        print(json.dumps(browse(args.site), indent=1))
+        return
     load_before = os.getloadavg()
     rows, browsed = [], []
     for pages in args.pages:
         with tempfile.TemporaryDirectory() as tmp:
-            site, sizes = build(pages, Path(tmp))
+            folder = args.keep / str(pages) if args.keep else Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            site, sizes = build(pages, folder)
             rows.append(sizes)
             print(sizes, flush=True)
             if pages == args.browser and shutil.which("chromium") and shutil.which("chromedriver"):
@@ -159,15 +191,17 @@ def main() -> None:
             "",
             f"Headless Chromium, file://, the {args.browser}-page site, 1400 px wide:",
             "",
-            "| page | first draw (ms after navigation start) | nodes drawn | JS heap MiB |"
-            " scripts loaded (bytes) |",
-            "| --- | ---: | ---: | ---: | --- |",
+            "| page | HTML bytes | scripts (bytes) | ms after navigation start: HTML loaded,"
+            " DOM content loaded, graph.js starts, graph indexed, graph drawn | first draw seen"
+            " (polled) | nodes drawn | JS heap MiB |",
+            "| --- | ---: | --- | --- | ---: | ---: | ---: |",
         ]
         for b in browsed:
             scripts = ", ".join(f"{name} {size:,}" for name, size in sorted(b["scripts"].items()))
+            timings = ", ".join(str(value) for value in b["timings_ms"].values())
             lines.append(
-                f"| {b['page']} | {b['first_draw_ms']} | {b['nodes_drawn']} |"
-                f" {b['js_heap_mib']} | {scripts} |"
+                f"| {b['page']} | {b['html_bytes']:,} | {scripts} | {timings} |"
+                f" {b['first_draw_ms']} | {b['nodes_drawn']} | {b['js_heap_mib']} |"
             )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

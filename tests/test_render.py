@@ -394,3 +394,14 @@ def test_links_preview_their_target_on_hover(mini_wiki: Wiki, mini_pages: dict[s
     links = PageLinks(mini_wiki, "theses/latent-planning.md")
     assert links.preview("latent-planning").startswith("Stable JEPA training (lewm-stable)")
     assert '"' not in links.preview("jepa").replace("&quot;", "")
+
+
+def test_a_graph_too_large_to_draw_statically_leaves_the_svg_out(
+    mini_wiki: Wiki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = render_pages(mini_wiki, load_settings(tmp_path))["graph.md"]
+    assert "<svg" in drawn
+    monkeypatch.setattr(render, "STATIC_GRAPH_MAX_NODES", 3)
+    page = render_pages(mini_wiki, load_settings(tmp_path))["graph.md"]
+    assert "<svg" not in page and "too many to draw without scripts" in page
+    assert '<div class="wiki-graph-app"></div>' in page  # the interactive graph stays

@@ -111,7 +111,8 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     for kind in PAGE_KINDS:
         render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
     render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
-    render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki, evidence))
+    svg, drawn_nodes = _graph_svg(wiki, evidence)
+    render(GRAPH_PAGE, "graph.md.j2", svg=svg, static_nodes=drawn_nodes)
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
@@ -503,17 +504,26 @@ def _claims_by_page(wiki: Wiki) -> list[tuple[LoadedPage, list[Any]]]:
     ]
 
 
-def _graph_svg(wiki: Wiki, evidence: Any) -> str:
+# Beyond this many nodes the static drawing (for readers without scripts) is left out: at
+# 5,000 generated pages it was 9.7 MB of SVG that the browser parsed before the page showed.
+STATIC_GRAPH_MAX_NODES = 400
+
+
+def _graph_svg(wiki: Wiki, evidence: Any) -> tuple[str, int]:
     """The thesis-dependency graph as inline SVG, node links relative to graph.md; with
-    evidence, stale theses and claims' effective grades and verdicts are marked."""
+    evidence, stale theses and claims' effective grades and verdicts are marked. With its
+    node count; no SVG ('') above STATIC_GRAPH_MAX_NODES."""
     links = PageLinks(wiki, GRAPH_PAGE)
     graph = depgraph.thesis_dependency_graph(wiki.graph.digraph)
-    return depgraph.draw_svg(
+    if graph.number_of_nodes() > STATIC_GRAPH_MAX_NODES:
+        return "", graph.number_of_nodes()
+    svg = depgraph.draw_svg(
         graph,
         href=lambda node: _as_html(links.url(node)),
         label=links.label,
         mark=lambda node: _graph_mark(wiki, evidence, node),
     )
+    return svg, graph.number_of_nodes()
 
 
 def _graph_mark(wiki: Wiki, evidence: Any, node: str) -> depgraph.Mark | None:

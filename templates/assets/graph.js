@@ -483,9 +483,15 @@
 
   /* --- start ------------------------------------------------------------------------ */
 
+  function mark(name) {  // timings for benchmarks/bench_graph.py (performance entries)
+    if (window.performance && performance.mark) performance.mark(name);
+  }
+
   function start() {
     if (!window.cytoscape) return; // the static SVG stays
+    mark("wiki-graph-start");
     var index = window.wikiGraphData ? graphIndex(window.wikiGraphData) : null;
+    mark("wiki-graph-indexed");
     var base = siteBase();
     document.querySelectorAll(".wiki-graph-app").forEach(function (container) {
       if (!index) return;
@@ -495,6 +501,7 @@
     document.querySelectorAll(".wiki-local-graph[data-node]").forEach(function (container) {
       localGraph(container, index, base);
     });
+    mark("wiki-graph-drawn");
     // Follow the light/dark toggle: label colours come from the theme.
     new MutationObserver(function () {
       window.wikiGraphs.forEach(function (cy) { cy.style(stylesheet()); });
