@@ -95,3 +95,15 @@ def test_statements_become_one_line_of_text() -> None:
         "A bold JEPA claim over lewm."
     )
     assert plain_statement("word " * 100).endswith("…")
+
+
+def test_a_source_with_a_short_name_carries_it(tmp_path: Path) -> None:
+    import shutil
+
+    root = Path(shutil.copytree(MINI, tmp_path / "mini"))
+    source = root / "sources" / "lewm.yaml"
+    source.write_text(source.read_text(encoding="utf-8") + "short: LW\n", encoding="utf-8")
+    nodes = {node["id"]: node for node in graph_document(load_wiki(root))["nodes"]}
+    assert nodes["lewm"]["short"] == "LW" and "short" not in nodes["jepa"]
+    local = LocalGraphs(graph_document(load_wiki(root))).document("lewm")
+    assert next(n for n in local["nodes"] if n["id"] == "lewm")["short"] == "LW"

@@ -41,7 +41,8 @@ KIND_FOLDERS = {
 def graph_document(wiki: Wiki, evidence: Any = None) -> dict[str, Any]:
     """{"nodes": [...], "edges": [...]}: every page and claim, every resolved reference.
 
-    A node: id, kind, title, url (relative to the site root) and, where they apply, page
+    A node: id, kind, title, url (relative to the site root) and, where they apply, short
+    (a source's short name), page
     (a claim's concept), verdict, grade, literature_grade, moved ("up" / "down" / None),
     stale (theses). An edge: source, target, kind (supports / challenges for a thesis
     dependency, else the relation: contains, cites, used_by, related, links, mentions).
@@ -87,7 +88,7 @@ LOCAL_MAX_NODES = 40
 # What the local graph draws of a node (its label, shape, marks and link); the rest
 # (a claim's statement) is shown only on the graph page.
 LOCAL_FIELDS = (
-    *("id", "kind", "title", "url", "page"),
+    *("id", "kind", "title", "short", "url", "page"),
     *("grade", "literature_grade", "moved", "verdict", "stale"),
 )
 
@@ -199,6 +200,9 @@ def _node(wiki: Wiki, evidence: Any, node_id: str) -> dict[str, Any]:
         "title": node_id if entry else wiki.pages[node_id].model.title,
         "url": node_url(wiki, node_id),
     }
+    short = getattr(wiki.pages[node_id].model, "short", None) if entry is None else None
+    if short:
+        node["short"] = short  # a source's short name labels it in the graph
     if entry is not None:
         node["page"] = entry.page_id
         node["statement"] = plain_statement(entry.claim.statement)

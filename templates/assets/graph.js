@@ -99,7 +99,7 @@
 
   function labelOf(node) {
     var mark = { stale: "\u26a0 STALE \u00b7 ", down: "\u25bc ", up: "\u25b2 " }[markOf(node)] || "";
-    var label = mark + node.title;
+    var label = mark + (node.short || node.title);  // a source by its short name
     if (node.kind === "claim" && node.grade) {
       var grade = node.moved ? node.literature_grade + "\u2192" + node.grade : node.grade;
       label += "\n" + grade + (node.verdict ? " \u00b7 " + node.verdict : "");
@@ -358,7 +358,8 @@
       var query = text.trim().toLowerCase();
       if (!query) return [];
       return index.doc.nodes.filter(function (node) {
-        return node.id.indexOf(query) >= 0 || node.title.toLowerCase().indexOf(query) >= 0;
+        var names = (node.title + " " + (node.short || "")).toLowerCase();
+        return node.id.indexOf(query) >= 0 || names.indexOf(query) >= 0;
       }).slice(0, 12);
     }
 
