@@ -192,7 +192,8 @@ def main() -> None:
             f"Headless Chromium, file://, the {args.browser}-page site, 1400 px wide:",
             "",
             "| page | HTML bytes | scripts (bytes) | ms after navigation start: HTML loaded,"
-            " DOM content loaded, graph.js starts, graph indexed, graph drawn | first draw seen"
+            " DOM interactive, DOM content loaded, graph.js starts, graph indexed, graph drawn |"
+            " first draw seen"
             " (polled) | nodes drawn | JS heap MiB |",
             "| --- | ---: | --- | --- | ---: | ---: | ---: |",
         ]
