@@ -101,12 +101,7 @@ def linear_probe_r2(
     )
     weights = torch.linalg.solve(gram, features.T @ (train_y - y_mean))  # (D, Y)
     predicted = ((test_z - mean) / std) @ weights + y_mean  # (M, Y)
-    residual = (test_y - predicted).square().sum(dim=0)
-    total = (test_y - test_y.mean(dim=0)).square().sum(dim=0)
-    varying = total > 0
-    if not bool(varying.any()):
-        return float("nan")
-    return (1.0 - residual[varying] / total[varying]).mean().item()
+    return held_out_r2(test_y, predicted)
 
 
 def knn_probe_r2(
@@ -127,6 +122,11 @@ def knn_probe_r2(
     distances = torch.cdist((test_z - mean) / std, (train_z - mean) / std)  # (M, N)
     nearest = distances.topk(min(k, train_z.shape[0]), largest=False).indices  # (M, k)
     predicted = train_y[nearest].mean(dim=1)  # (M, Y)
+    return held_out_r2(test_y, predicted)
+
+
+def held_out_r2(test_y: Tensor, predicted: Tensor) -> float:
+    """R^2 per target column, averaged over the columns that vary; NaN if none varies."""
     residual = (test_y - predicted).square().sum(dim=0)
     total = (test_y - test_y.mean(dim=0)).square().sum(dim=0)
     varying = total > 0

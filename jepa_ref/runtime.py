@@ -7,9 +7,15 @@ explicit generators made by `make_generator` (data, masks, planning).
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import torch
+
+T = TypeVar("T")
 
 
 def configure_torch(threads: int | None = None) -> None:
@@ -51,3 +57,36 @@ def seed_everything(seed: int) -> torch.Generator:
     torch.manual_seed(seed)
     random.seed(seed)
     return make_generator(seed)
+
+
+def map_trainings(function: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
+    """`[function(*args) for args in calls]`, each call at one torch thread, results in order.
+
+    An experiment's independent trainings (variants, arms, a lambda sweep) are tiny
+    models whose ops barely use a second thread, so when this process was given
+    several threads (`python -m jepa_ref run`, or an executor running one job at a
+    time) the calls run side by side in that many spawned processes instead. Every
+    call trains at one thread either way, so a seed gives the same numbers whether
+    the executor ran it alone or beside other jobs. `function` must be importable
+    (module level) and its arguments and result picklable.
+    """
+    workers = min(torch.get_num_threads(), len(calls))
+    if workers <= 1:
+        return _at_one_thread(function, calls)
+    # spawn, not fork: forking a process whose OpenMP pool has run can deadlock the child.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_worker) as pool:
+        return list(pool.map(function, *zip(*calls, strict=True)))
+
+
+def _at_one_thread(function: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return [function(*args) for args in calls]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _one_thread_worker() -> None:
+    configure_torch(threads=1)

@@ -31,6 +31,13 @@ def test_the_stylesheet_has_badge_colours() -> None:
     assert {"wiki-grade-moderate", "wiki-verdict-untestable", "wiki-stale"} <= names
 
 
+def test_every_verdict_and_the_fragile_mark_have_a_badge_colour() -> None:
+    from wiki.scoring.types import Verdict
+
+    names = {name for name, _ in BADGES}
+    assert {f"wiki-verdict-{verdict.value}" for verdict in Verdict} | {"wiki-fragile"} <= names
+
+
 @pytest.mark.parametrize(("badge", "colour"), BADGES)
 def test_badge_text_meets_wcag_aa(badge: str, colour: str) -> None:
     assert contrast(colour, "#ffffff") >= WCAG_AA, f"{badge} {colour}"

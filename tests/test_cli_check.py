@@ -152,7 +152,14 @@ def fake_site(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     def build_site(wiki, settings, strict=False, evidence=None):
         calls.append((wiki, settings, strict))
         return types.SimpleNamespace(
-            warnings=[], pages_written=0, pages_unchanged=0, compile_seconds=0.0, mkdocs_seconds=0.0
+            warnings=[],
+            pages_written=0,
+            pages_unchanged=0,
+            compile_seconds=0.0,
+            mkdocs_seconds=0.0,
+            site_rebuilt=True,
+            incremental=False,
+            pages_rendered=0,
         )
 
     monkeypatch.setitem(sys.modules, "wiki.site", fake_site_module(build_site))

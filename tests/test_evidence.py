@@ -21,7 +21,9 @@ def mini_wiki() -> Wiki:
     return load_wiki(MINI)
 
 
-def records_for(wiki: Wiki, claim_id: str, metrics_per_seed: list[dict]) -> list[RunRecord]:
+def records_for(
+    wiki: Wiki, claim_id: str, metrics_per_seed: list[dict], curves: list[dict] | None = None
+) -> list[RunRecord]:
     """Run records of the claim's first link, one per seed, as `wiki verify` appends them."""
     link = wiki.claims[claim_id].claim.experiments[0]
     config = resolve_config(link)
@@ -31,7 +33,7 @@ def records_for(wiki: Wiki, claim_id: str, metrics_per_seed: list[dict]) -> list
             config=config,
             seed=seed,
             metrics=metrics,
-            curves={"loss": [1.0, 0.5, 0.25]},
+            curves=curves[seed] if curves else {"loss": [1.0, 0.5, 0.25]},
             seconds=1.5,
             expect=link.expect,
             claim=claim_id,

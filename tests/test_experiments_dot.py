@@ -208,3 +208,14 @@ def test_full_latent_planning_sigreg_reaches_the_oracle_ceiling_above_random():
     metrics = run_experiment("latent_planning", {}, seed=100).metrics
     assert metrics["oracle_success_2px"] == 1.0
     assert metrics["sigreg_success_2px"] > metrics["random_success_2px"] + 0.3
+
+
+def test_collapse_prevention_sweep_retrains_only_the_sigreg_arm_at_each_lambda(tiny_results):
+    params = {**TINY["collapse_prevention"], "sweep_lambdas": [0.01, 1.0]}
+    result = run_experiment("collapse_prevention", params, seed=0)
+    assert result.metrics == tiny_results["collapse_prevention"].metrics  # the sweep adds none
+    assert result.curves["sweep:lambda"] == [0.01, 0.1, 1.0]
+    at_configured = result.curves["sweep:sigreg_emb_std"][1]
+    assert at_configured == tiny_results["collapse_prevention"].metrics["sigreg_emb_std"]
+    assert len(set(result.curves["sweep:sigreg_emb_std"])) == 3  # lambda changes the arm
+    assert "sweep:lambda" not in tiny_results["collapse_prevention"].curves

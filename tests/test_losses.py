@@ -213,7 +213,9 @@ def test_sigreg_without_directions_draws_like_the_official_module():
     ours = sigreg(z, num_projections=1024)
     torch.manual_seed(123)
     official = official_sigreg(z, official_draw_directions(16, 1024))
-    assert ours.item() == official.item()
+    # Same directions give the same statistic up to summation order (thread count); other
+    # directions would differ by ~1e-2, far outside this tolerance.
+    assert ours.item() == pytest.approx(official.item(), rel=1e-6)
 
 
 def test_epps_pulley_custom_backward_passes_gradcheck():

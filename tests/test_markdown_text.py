@@ -336,3 +336,21 @@ def test_random_mixtures_of_markup_never_produce_unsafe_html() -> None:
 
 def _code_texts(rendered: str) -> list[str]:
     return re.findall(r"<code[^>]*>(.*?)</code>", rendered, flags=re.DOTALL)
+
+
+def test_entities_keep_exactly_the_alphanumerics_and_the_kept_punctuation() -> None:
+    """The one-regex `entities` against its definition, on random text of every plane."""
+    import random
+
+    from wiki.markdown_text import KEPT_PUNCTUATION, entities
+
+    def by_definition(text: str) -> str:
+        return "".join(c if c.isalnum() or c in KEPT_PUNCTUATION else f"&#{ord(c)};" for c in text)
+
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(
+            chr(rng.choice([rng.randrange(128), rng.randrange(128, 0xD000), 0x1D7CE, 0x5F]))
+            for _ in range(8)
+        )
+        assert entities(text) == by_definition(text), repr(text)

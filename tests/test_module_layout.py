@@ -25,6 +25,7 @@ SCORING_MODULES = [
     "planning",
     "scoring/__init__",
     "scoring/types",
+    "scoring/uncertainty",
     "scoring/verdicts",
     "scoring/grades",
     "scoring/history",

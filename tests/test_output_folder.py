@@ -225,7 +225,7 @@ def test_full_disk_is_one_line_and_the_previous_site_is_untouched(project: Path,
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("mkdocs.commands.build.build", no_space)
+    monkeypatch.setattr("mkdocs.utils.write_file", no_space)  # the first page mkdocs writes
     result = build("--out", "site")
     assert result.exit_code == 1, result.output
     assert (

@@ -196,3 +196,72 @@ def test_each_problem_is_one_located_line_and_a_hint(write_pages) -> None:
     root = write_pages({"topic.yaml": concept(UNSAFE_LINKS[0]), "paper.yaml": PAPER})
     errors, _ = check(root)
     assert [len(ContentError.format(e).splitlines()) for e in errors] == [2]
+
+
+# --- the pre-filter never hides a URL ------------------------------------------------------
+
+
+def _url_tokens(text: str) -> list[str]:
+    """Every link or image a full parse of `text` yields, `[[wiki links]]` left out."""
+    from wiki.prose_parser import WIKI_LINK_MARKUP, checking_parser, walk
+
+    return [
+        token.type
+        for token in walk(checking_parser().parse(text, {}))
+        if token.type == "image" or (token.type == "link_open" and token.markup != WIKI_LINK_MARKUP)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "![[a]](http://x/p.png)",  # an image whose label is a wiki link
+        "[\\[[x]](http://x)",  # an escaped bracket shifts where the label ends
+        "[[a]]\n\n[b]: http://x\n\nsee [b]",  # a reference definition after a wiki link
+        "> [b]: http://x\n> [b]",
+        "[b\nc]: http://x\n\n[b c]",  # a definition's label over two lines
+        "<http://x>",
+    ],
+)
+def test_prefilter_lets_every_url_through(text: str) -> None:
+    from wiki.prose_check import may_hold_urls
+
+    assert _url_tokens(text), "the case must hold a URL, or it tests nothing"
+    assert may_hold_urls(text)
+
+
+def test_prefilter_skips_prose_with_only_wiki_links() -> None:
+    from wiki.prose_check import may_hold_urls
+
+    assert not may_hold_urls("Builds on [[jepa]]: see [[a-claim|the claim]] (and *more*).")
+
+
+def test_prefilter_agrees_with_the_parser_on_random_markup() -> None:
+    """Random strings of link syntax: whenever the filter skips the parse, the parse finds
+    no link or image (the converse need not hold: the filter may parse needlessly)."""
+    import random
+
+    from wiki.prose_check import may_hold_urls
+
+    rng = random.Random(0)
+    pieces = ["[", "]", "[[", "]]", "(", ")", "!", ":", "\\", "`", "a", " ", "\n", "x|", "> "]
+    pieces += ["http://h", "<", "*", "    "]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        if not may_hold_urls(text):
+            assert not _url_tokens(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        r'"\x3chttp://host.example/a.png>"',  # '<' written as a YAML escape
+        r'"![x]\u0028http://host.example/a.png)"',  # '(' written as a YAML escape
+        '"![x]\\\n  (http://host.example/a.png)"',  # an escaped line break joins '](' up
+    ],
+)
+def test_urls_spelled_with_yaml_escapes_are_still_checked(write_pages, quoted: str) -> None:
+    page = concept("x").replace("summary: |\n  x\n", f"summary: {quoted}\n")
+    root = write_pages({"topic.yaml": page, "paper.yaml": PAPER})
+    errors, warnings = check(root)
+    assert [p for p in [*errors, *warnings] if "host.example" in p.message], (errors, warnings)

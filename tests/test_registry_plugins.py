@@ -135,3 +135,19 @@ def test_wiki_modules_do_not_import_jepa_ref():
         """
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO, timeout=120)
+
+
+def test_the_jepa_ref_fingerprint_covers_run_code_but_not_the_protocol_cards(tmp_path, monkeypatch):
+    import shutil
+
+    import jepa_ref.experiments as experiments
+
+    copy = tmp_path / "jepa_ref"
+    shutil.copytree(experiments.PACKAGE_ROOT, copy)
+    monkeypatch.setattr(experiments, "PACKAGE_ROOT", copy)
+    before = experiments.source_fingerprint()
+    (copy / "experiments" / "protocols.py").write_text("# reworded card\n", encoding="utf-8")
+    assert experiments.source_fingerprint() == before
+    with (copy / "losses.py").open("a", encoding="utf-8") as code:
+        code.write("\n# any edit of run code\n")
+    assert experiments.source_fingerprint() != before

@@ -405,3 +405,27 @@ def test_a_graph_too_large_to_draw_statically_leaves_the_svg_out(
     page = render_pages(mini_wiki, load_settings(tmp_path))["graph.md"]
     assert "<svg" not in page and "too many to draw without scripts" in page
     assert '<div class="wiki-graph-app"></div>' in page  # the interactive graph stays
+
+
+def test_a_large_claims_index_is_split_into_parts_that_hold_every_claim_once(
+    mini_wiki: Wiki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wiki.render as render
+
+    monkeypatch.setattr(render, "CLAIMS_PER_PAGE", 2)  # the mini wiki: 2 + 1 claims
+    pages = render_pages(mini_wiki, load_settings(tmp_path))
+    parts = sorted(path for path in pages if path.startswith("claims/"))
+    assert len(parts) >= 2
+    seen = []
+    for path in parts:
+        rows = [line for line in pages[path].splitlines() if line.startswith("| [")]
+        seen += [row.split("]", 1)[0][3:] for row in rows]
+        assert "(../concepts/" in pages[path]  # links relative to the part's folder
+        assert f"({path})" in pages["claims.md"]
+    assert sorted(seen) == sorted(mini_wiki.claims)
+    index_rows = [line for line in pages["claims.md"].splitlines() if line.startswith("| [")]
+    assert index_rows and not any("#claim:" in row for row in index_rows)
+
+
+def test_a_small_claims_index_stays_one_page(mini_pages: dict[str, str]) -> None:
+    assert not any(path.startswith("claims/") for path in mini_pages)

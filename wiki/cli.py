@@ -3,8 +3,9 @@
 Exit codes: 0 ok, 1 content errors, 2 usage errors (bad option, missing content root,
 unreadable settings). Results (tables, JSON, trees) go to stdout; diagnostics (errors,
 warnings, summaries, progress) go to stderr, so `wiki status --json | jq` stays clean.
-Heavy libraries (mkdocs, matplotlib, torch) are imported inside the commands that need
-them, so `wiki check` starts fast.
+Everything past typer and rich is imported inside the commands that need it: mkdocs,
+matplotlib and torch only where used, pydantic and networkx only once a command reads
+content, so `wiki --help` starts in a fraction of a second (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -36,12 +37,17 @@ from wiki.cli_guards import (
     warn_if_no_ledger,
 )
 from wiki.errors import ContentErrors, display_path
-from wiki.experiment_check import check_experiments
-from wiki.ledger import Ledger
-from wiki.load import did_you_mean
 
 if TYPE_CHECKING:
-    pass
+    from wiki.corpus import Wiki
+    from wiki.errors import ContentError
+
+
+def check_experiments(wiki: Wiki) -> list[ContentError]:
+    """The experiment checks of `wiki verify` (`wiki.experiment_check`), imported on use."""
+    from wiki.experiment_check import check_experiments as check
+
+    return check(wiki)
 
 
 app = typer.Typer(
@@ -119,8 +125,22 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     """Check the wiki, then render it to Markdown and build the static site."""
     settings = settings_or_exit(root=root, out=out)
     output_folder_or_exit(settings)
+    from wiki.input_manifest import input_manifest, record_manifest, unchanged_since_last_build
+
+    started = time.perf_counter()
+    inputs = input_manifest(settings, strict)  # before the content is read
+    if unchanged_since_last_build(settings, inputs):
+        elapsed = time.perf_counter() - started
+        error_console.print(
+            Text(
+                f"site in {display_path(settings.out)} is current: nothing changed since the "
+                f"last build ({elapsed:.2f} s; 0 files written, mkdocs not run)"
+            )
+        )
+        return
     wiki = load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
     from wiki.evidence import gather_evidence
+    from wiki.ledger import Ledger
     from wiki.output_folder import UnsafeOutput
     from wiki.site import SiteBuildError, build_site  # imports mkdocs: only when building
 
@@ -140,6 +160,7 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         error_console.print(Text(str(failure), style="bold red"))
         error_console.print(Text("the previous site was left as it was", style="dim"))
         raise typer.Exit(EXIT_CONTENT) from None
+    record_manifest(settings.build_dir, inputs)  # the next build with these inputs is a no-op
     for warning in report.warnings:
         error_console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))
     elapsed = time.perf_counter() - started
@@ -147,9 +168,22 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         Text(
             f"site built in {display_path(settings.out)} ({elapsed:.2f} s: compile "
             f"{report.compile_seconds:.2f} s, mkdocs {report.mkdocs_seconds:.2f} s; "
-            f"{report.pages_written} pages written, {report.pages_unchanged} unchanged)"
+            f"{report.pages_written} pages written, {report.pages_unchanged} unchanged; "
+            f"{_html_summary(report)})"
         )
     )
+
+
+if TYPE_CHECKING:
+    from wiki.site import BuildReport
+
+
+def _html_summary(report: BuildReport) -> str:
+    if not report.site_rebuilt:
+        return "site already current, mkdocs not run"
+    if report.incremental:
+        return f"{report.pages_rendered} changed pages rendered to HTML, the rest kept"
+    return f"all {report.pages_rendered} pages rendered to HTML"
 
 
 @app.command()
@@ -238,6 +272,8 @@ def verify(
     seed_list = parse_seeds_or_exit(seeds)
     executor = executor_or_exit(settings, executor_name, address, jobs)
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments)
+    from wiki.ledger import Ledger
+
     ledger = Ledger(settings.ledger)
     claim_ids = select_claims(wiki, ledger, target, target_id, all_claims, stale)
     if not claim_ids:
@@ -305,6 +341,7 @@ def status(
     """Every claim with literature grade, effective grade, verdict, last run; stale theses."""
     settings = settings_or_exit(root=root)
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=as_json)
+    from wiki.ledger import Ledger
     from wiki.report import print_stale_theses, status_json, status_table
     from wiki.scoring.wiki_scores import score_wiki
 
@@ -349,6 +386,7 @@ def review(
     wiki = load_wiki_or_exit(settings, check_experiments=check_experiments, quiet=True)
     theses = [page.id for page in wiki.by_kind("thesis")]
     known_id_or_exit(wiki, thesis_id, known=theses)
+    from wiki.ledger import Ledger
     from wiki.review import write_review
     from wiki.scoring.staleness import current_fingerprints
     from wiki.scoring.wiki_scores import score_wiki
@@ -386,6 +424,7 @@ def new_page(
     """Write a new page that passes `wiki check`, with a schema modeline for editors."""
     from wiki.new_page import KIND_FOLDERS, PageExists, write_new_page
     from wiki.schema import SLUG_PATTERN
+    from wiki.schema_errors import did_you_mean
 
     if kind not in KIND_FOLDERS:
         hint = did_you_mean(kind, KIND_FOLDERS)

@@ -7,6 +7,7 @@ Results (tables, JSON, trees) go to `console` (stdout); diagnostics go to `error
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -17,14 +18,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from wiki.corpus import Wiki, load_wiki
-from wiki.errors import ContentError, ContentErrors, display_path
-from wiki.ledger import Ledger
-from wiki.load import did_you_mean
-from wiki.settings import Settings, SettingsError, load_settings
+from wiki.errors import ContentError, display_path
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: `wiki --help` loads neither pydantic nor networkx
+    from wiki.corpus import Wiki
     from wiki.executor import Executor
+    from wiki.ledger import Ledger
+    from wiki.settings import Settings
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -36,6 +36,8 @@ error_console = Console(stderr=True, highlight=False, soft_wrap=True)  # diagnos
 
 def settings_or_exit(root: Path | None = None, out: Path | None = None) -> Settings:
     """Settings from pyproject.toml and options; a usage error (exit 2) when they are unusable."""
+    from wiki.settings import SettingsError, load_settings
+
     try:
         settings = load_settings(root=root, out=out)
     except SettingsError as error:
@@ -72,9 +74,13 @@ def load_wiki_or_exit(
 
     With `strict`, warnings count as errors. `quiet` prints only errors (no summary).
     """
+    from wiki.corpus import Wiki, load_wiki
+    from wiki.errors import ContentErrors
+
     started = time.perf_counter()
     errors: list[ContentError] = []
     wiki: Wiki | object | None
+    gc.disable()  # loading allocates millions of objects and frees few: no cycles to find
     try:
         wiki = load_wiki(
             settings.root,
@@ -84,6 +90,9 @@ def load_wiki_or_exit(
         )
     except ContentErrors as failure:
         errors, wiki = failure.errors, failure.wiki
+    finally:
+        gc.freeze()  # the wiki lives until the command ends: later collections skip it
+        gc.enable()
     elapsed = time.perf_counter() - started
     warnings = wiki.warnings if isinstance(wiki, Wiki) else []
     if strict:
@@ -140,6 +149,8 @@ def known_id_or_exit(wiki: Wiki, node_id: str, known: list[str]) -> None:
     """A usage error with a did-you-mean hint when `node_id` is not among `known`."""
     if node_id in known:
         return
+    from wiki.schema_errors import did_you_mean
+
     hint = did_you_mean(node_id, known)
     fail_usage(f"unknown id {node_id!r}" + (f"; {hint}" if hint else ""))
 

@@ -210,29 +210,29 @@ def _build_graph(
     for claim_id, entry in claims.items():
         graph.add_node(claim_id, "claim", entry.page_id)
         graph.add_reference(entry.page_id, claim_id, CONTAINS)
-    for reference in references:  # wrong-kind references are errors, not edges
-        if reference.target in graph and graph.kind(reference.target) in reference.expected:
-            graph.add_reference(
-                reference.origin, reference.target, reference.relation, reference.role
-            )
+    graph.add_references(  # wrong-kind references are errors, not edges
+        (reference.origin, reference.target, reference.relation, reference.role)
+        for reference in references
+        if graph.kind_or_none(reference.target) in reference.expected
+    )
     return graph
 
 
 def _reference_errors(
     wiki: Wiki, references: list[Reference], unloaded_ids: set[str]
 ) -> Iterator[ContentError]:
+    graph = wiki.graph
     for reference in references:
-        if reference.target in unloaded_ids:
-            continue
-        line, col = reference.position()
+        target = reference.target
+        if target in unloaded_ids or (target in graph and graph.kind(target) in reference.expected):
+            continue  # the usual case, decided before any message is worded
         verb = "linked from" if reference.link_text else "referenced by"
         who = f"{reference.origin_kind} {reference.origin!r}"
         if reference.target not in wiki.graph:
-            candidates = _ids_of_kinds(wiki, reference.expected) or list(wiki.graph.digraph)
+            candidates = _ids_of_kinds(wiki, reference.expected) or wiki.graph.nodes()
             yield ContentError(
                 reference.path,
-                line,
-                col,
+                *reference.position(),  # found only for an error: a search in the source
                 f"{reference.target!r} {verb} {who} does not exist",
                 did_you_mean(reference.target, candidates),
             )
@@ -246,15 +246,14 @@ def _reference_errors(
             hint = f"write '{actual}: {reference.target}'"
         yield ContentError(
             reference.path,
-            line,
-            col,
+            *reference.position(),
             f"{reference.target!r} {verb} {who} is a {actual}, not a {expected}",
             hint,
         )
 
 
 def _ids_of_kinds(wiki: Wiki, kinds: tuple[str, ...]) -> list[str]:
-    return [node for node, kind in wiki.graph.digraph.nodes(data="kind") if kind in kinds]
+    return [node for node in wiki.graph.nodes() if wiki.graph.kind(node) in kinds]
 
 
 def _cycle_errors(wiki: Wiki) -> Iterator[ContentError]:

@@ -1,9 +1,11 @@
 """What the site shows about evidence: scores, automatic changelog entries, run pages, plots.
 
 `gather_evidence` derives everything from the wiki and the ledger (nothing is stored);
-the templates receive the result as `evidence`. Plots are drawn by `wiki.plots` and
-cached on disk by the run keys they show, so a rebuild with no new run imports no
-matplotlib.
+the templates receive the result as `evidence`. Each link's uncertainty (per-seed values,
+95% t-intervals, margins, fragile marks, controls, sanity checks) is on its `LinkScore`
+(`wiki.scoring.uncertainty`); the helpers here only word it for the page. Plots are
+drawn by `wiki.plots` and cached on disk by the run keys they show, so a rebuild with
+no new run imports no matplotlib.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 from wiki.corpus import Wiki
 from wiki.expect import ExpectationResult, evaluate_expectations
+from wiki.experiments import ProtocolCard, active_catalog
 from wiki.ledger import RunRecord
 from wiki.plots import PlotCache, link_plots
 from wiki.schema import Concept
+from wiki.scoring.grades import seed_list
 from wiki.scoring.history import grade_history
 from wiki.scoring.types import ClaimScore, GradeChange, LinkScore, WikiScores
 from wiki.scoring.wiki_scores import score_wiki
@@ -76,6 +80,38 @@ class SiteEvidence:
         expect = self._expect(claim_id, link.index)
         return [RunRow(run, evaluate_expectations(expect, run.metrics)) for run in link.runs]
 
+    def sanity_lines(self, link: LinkScore) -> list[tuple[str, str, str]]:
+        """(state, relation, detail) per sanity relation of the link's card.
+
+        state is held, failed or unchecked; a failed detail names the seeds and both
+        values ("failed on seed 2 (0.3 vs 0.5)"); one failing seed makes the relation failed.
+        """
+        by_relation: dict[str, list[Any]] = defaultdict(list)
+        for check in link.sanity:
+            by_relation[check.relation].append(check)
+        lines = []
+        for relation, checks in by_relation.items():
+            failed = [c for c in checks if c.held is False]
+            unchecked = [c for c in checks if c.held is None]
+            if failed:
+                values = ", ".join(f"{_number(c.left)} vs {_number(c.right)}" for c in failed)
+                text = f"failed on {seed_list(c.seed for c in failed)} ({values})"
+                lines.append(("failed", relation, text))
+            elif unchecked and len(unchecked) == len(checks):
+                lines.append(("unchecked", relation, "not checked: a metric is missing"))
+            else:
+                held = seed_list(c.seed for c in checks if c.held)
+                rest = (
+                    f"; not checked on {seed_list(c.seed for c in unchecked)}" if unchecked else ""
+                )
+                lines.append(("held", relation, f"held on {held}{rest}"))
+        return lines
+
+    def protocol(self, experiment: str) -> ProtocolCard | None:
+        """An experiment's protocol card (paper vs toy, deviations), if its registry has one."""
+        found = active_catalog().get(experiment)
+        return found.protocol if found is not None else None
+
     def link_plots(self, claim_id: str, link_index: int) -> list[tuple[str, str]]:
         return self.plots.get((claim_id, link_index), [])
 
@@ -120,6 +156,10 @@ def gather_evidence(wiki: Wiki, records: list[RunRecord], settings: Settings) ->
             plots[(claim_id, link.index)] = [(path, caption) for path, caption, _ in made]
             files.update({path: svg for path, _, svg in made})
     return SiteEvidence(wiki, scores, history, records, plots, files)
+
+
+def _number(value: float | None) -> str:
+    return "missing" if value is None else f"{value:.4g}"
 
 
 def records_by_experiment(records: list[RunRecord]) -> dict[str, list[RunRecord]]:

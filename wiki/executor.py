@@ -122,15 +122,25 @@ def _pool_outcomes(
     # can deadlock the child on a lock held at fork time.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # At most `workers` jobs are submitted at a time, so a submitted job starts at once
+        # and "started" in the progress means running, not queued.
+        queue = iter(jobs)
         pending: set[Future[RunOutcome]] = set()
-        for job in jobs:  # queued jobs are shown as started: the pool does not say when
-            on_start(job)
-            pending.add(pool.submit(execute, job, threads))
+
+        def submit_next() -> None:
+            job = next(queue, None)
+            if job is not None:
+                on_start(job)
+                pending.add(pool.submit(execute, job, threads))
+
+        for _ in range(workers):
+            submit_next()
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
+                    submit_next()
                     yield future.result()
-        finally:  # Ctrl-C or an early stop: do not start what is still queued
+        finally:  # Ctrl-C or an early stop: nothing more is submitted
             for future in pending:
                 future.cancel()

@@ -1,4 +1,4 @@
-"""The reference graph of a wiki: a thin wrapper over `networkx.DiGraph`.
+"""The reference graph of a wiki: a thin wrapper over `networkx.DiGraph`, built on demand.
 
 Nodes are page ids and claim ids, with attribute `kind` (concept, entity, source,
 thesis, claim) and, for claims, `page` (the owning page id). An edge u -> v means
@@ -8,55 +8,119 @@ related, used_by, links, depends_on, mentions) and depends_on edges carry a `rol
 
 from __future__ import annotations
 
-import networkx as nx
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEPENDS_ON = "depends_on"
 CONTAINS = "contains"
 
 
 class WikiGraph:
-    """Who refers to whom. Built by `wiki.corpus`; only resolvable references become edges."""
+    """Who refers to whom. Built by `wiki.corpus`; only resolvable references become edges.
+
+    The graph is kept in plain dicts and handed out as a `networkx.DiGraph` (`digraph`)
+    only when asked: importing networkx costs more than `wiki check` on a small wiki.
+    """
 
     def __init__(self) -> None:
-        self.digraph = nx.DiGraph()
+        self._nodes: dict[str, dict[str, Any]] = {}
+        self._edges: dict[tuple[str, str], set[str]] = {}  # relations, in the order added
+        self._roles: dict[tuple[str, str], str] = {}  # depends_on edges: supports | challenges
+        self._successors: dict[str, dict[str, set[str]]] = {}
+        self._predecessors: dict[str, dict[str, set[str]]] = {}
+        self._digraph: nx.DiGraph | None = None
+
+    @property
+    def digraph(self) -> nx.DiGraph:
+        """The graph as a `networkx.DiGraph`: node attributes kind and page, edge attributes
+        relations (a set) and role (depends_on edges only)."""
+        if self._digraph is None:
+            import networkx as nx
+
+            digraph = nx.DiGraph()
+            digraph.add_nodes_from(self._nodes.items())
+            digraph.add_edges_from(
+                (u, v, {"relations": relations, **self._edge_role(u, v)})
+                for (u, v), relations in self._edges.items()
+            )
+            self._digraph = digraph
+        return self._digraph
 
     def add_node(self, node_id: str, kind: str, page: str | None = None) -> None:
         """Add a page (page=None) or a claim of `page`."""
-        self.digraph.add_node(node_id, kind=kind, page=page or node_id)
+        self._ensure(node_id).update(kind=kind, page=page or node_id)
+        self._digraph = None
 
     def add_reference(
         self, source: str, target: str, relation: str, role: str | None = None
     ) -> None:
         """Record that `source` refers to `target` in the way `relation` names."""
-        if self.digraph.has_edge(source, target):
-            self.digraph.edges[source, target]["relations"].add(relation)
-        else:
-            self.digraph.add_edge(source, target, relations={relation})
-        if role is not None:
-            self.digraph.edges[source, target]["role"] = role
+        self.add_references([(source, target, relation, role)])
+
+    def add_references(self, references: Iterable[tuple[str, str, str, str | None]]) -> None:
+        """`add_reference` for each (source, target, relation, role), in one loop."""
+        edges, successors, predecessors = self._edges, self._successors, self._predecessors
+        for source, target, relation, role in references:
+            relations = edges.get((source, target))
+            if relations is None:
+                if source not in successors:
+                    self._ensure(source)
+                if target not in successors:
+                    self._ensure(target)
+                relations = edges[source, target] = set()
+                successors[source][target] = relations
+                predecessors[target][source] = relations
+            relations.add(relation)
+            if role is not None:
+                self._roles[source, target] = role
+        self._digraph = None
+
+    def _edge_role(self, source: str, target: str) -> dict[str, str]:
+        role = self._roles.get((source, target))
+        return {} if role is None else {"role": role}
+
+    def kind_or_none(self, node_id: str) -> str | None:
+        """The kind of a page or claim id, None when the graph does not hold it."""
+        node = self._nodes.get(node_id)
+        return None if node is None else node.get("kind")
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self.digraph
+        return node_id in self._nodes
+
+    def nodes(self) -> list[str]:
+        """Every page and claim id, in the order added."""
+        return list(self._nodes)
 
     def kind(self, node_id: str) -> str:
         """The kind of a page or claim id (KeyError when unknown)."""
-        return self.digraph.nodes[node_id]["kind"]
+        return self._nodes[node_id]["kind"]
 
     def page_of(self, node_id: str) -> str:
         """The page holding `node_id`: itself for a page, the owning page for a claim."""
-        return self.digraph.nodes[node_id]["page"]
+        return self._nodes[node_id]["page"]
 
     def referrers(self, node_id: str) -> list[str]:
         """Ids that refer to `node_id` directly, sorted."""
-        return sorted(self.digraph.predecessors(node_id))
+        return sorted(self._predecessors[node_id])
 
     def references(self, node_id: str) -> list[str]:
         """Ids that `node_id` refers to directly, sorted."""
-        return sorted(self.digraph.successors(node_id))
+        return sorted(self._successors[node_id])
 
     def dependents(self, node_id: str) -> list[str]:
         """Every id that refers to `node_id`, directly or transitively, sorted."""
-        return sorted(nx.ancestors(self.digraph, node_id))
+        seen: set[str] = set()
+        frontier = list(self._predecessors[node_id])
+        while frontier:
+            source = frontier.pop()
+            if source not in seen:
+                seen.add(source)
+                frontier.extend(self._predecessors[source])
+        seen.discard(node_id)
+        return sorted(seen)
 
     def theses_depending_on(self, node_id: str) -> list[str]:
         """Theses whose `depends_on` reaches `node_id`, directly or through other theses.
@@ -88,34 +152,63 @@ class WikiGraph:
     def thesis_cycles(self) -> list[list[str]]:
         """One closed cycle per group of theses that depend on each other, each starting at
         its smallest id, sorted."""
-        thesis_graph = nx.DiGraph(
+        edges = [
             (u, v)
-            for u, v, relations in self.digraph.edges(data="relations")
+            for (u, v), relations in self._edges.items()
             if DEPENDS_ON in relations and self.kind(u) == self.kind(v) == "thesis"
-        )
+        ]
+        if _acyclic(edges):  # the usual case, answered without networkx
+            return []
+        import networkx as nx
+
+        thesis_graph = nx.DiGraph(edges)
         cycles = []
         for group in nx.strongly_connected_components(thesis_graph):
             start = min(group)
             if len(group) == 1 and not thesis_graph.has_edge(start, start):
                 continue
-            edges = nx.find_cycle(thesis_graph.subgraph(group), source=start)
-            nodes = [u for u, _ in edges]
+            found = nx.find_cycle(thesis_graph.subgraph(group), source=start)
+            nodes = [u for u, _ in found]
             first = nodes.index(min(nodes))
             nodes = nodes[first:] + nodes[:first]
             cycles.append([*nodes, nodes[0]])
         return sorted(cycles)
 
+    def _ensure(self, node_id: str) -> dict[str, Any]:
+        if node_id not in self._nodes:
+            self._nodes[node_id] = {}
+            self._successors[node_id] = {}
+            self._predecessors[node_id] = {}
+        return self._nodes[node_id]
+
     def _depending(self, target: str) -> list[str]:
         return [
             source
-            for source in self.digraph.predecessors(target)
-            if DEPENDS_ON in self.digraph.edges[source, target]["relations"]
-            and self.kind(source) == "thesis"
+            for source, relations in self._predecessors[target].items()
+            if DEPENDS_ON in relations and self.kind(source) == "thesis"
         ]
 
     def _claims_of(self, page_id: str) -> list[str]:
         return [
-            claim
-            for claim in self.digraph.successors(page_id)
-            if CONTAINS in self.digraph.edges[page_id, claim]["relations"]
+            claim for claim, relations in self._successors[page_id].items() if CONTAINS in relations
         ]
+
+
+def _acyclic(edges: list[tuple[str, str]]) -> bool:
+    """Whether a directed graph given by its edges has no cycle (Kahn: peel off sources)."""
+    successors: dict[str, list[str]] = {}
+    incoming: dict[str, int] = {}
+    for u, v in edges:
+        successors.setdefault(u, []).append(v)
+        incoming[v] = incoming.get(v, 0) + 1
+        incoming.setdefault(u, 0)
+    ready = [node for node, count in incoming.items() if count == 0]
+    peeled = 0
+    while ready:
+        node = ready.pop()
+        peeled += 1
+        for target in successors.get(node, ()):
+            incoming[target] -= 1
+            if incoming[target] == 0:
+                ready.append(target)
+    return peeled == len(incoming)

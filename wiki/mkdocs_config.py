@@ -79,6 +79,14 @@ def docs_dir_of(config_path: Path) -> str:
     return str(config.get("docs_dir", "docs"))
 
 
+def custom_dir_of(config_path: Path) -> str | None:
+    """`theme.custom_dir` of a user mkdocs.yml (a theme override folder), if it names one."""
+    config = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
+    theme = config.get("theme") if isinstance(config, dict) else None
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    return str(custom) if custom else None
+
+
 def folder_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
@@ -211,6 +219,7 @@ def mkdocs_config(title: str) -> dict[str, Any]:
             "admonition",
             "attr_list",  # `### claim-id { #claim-id }`: each claim a heading with its anchor
             "pymdownx.details",  # `???` blocks: run tables and plots folded under each claim
+            "wiki.markdown_stash",  # finished HTML blocks skip Python-Markdown's HTML parser
         ],
         "nav": nav,
         "validation": {

@@ -29,7 +29,7 @@ from wiki.corpus import load_wiki
 from wiki.errors import ContentErrors
 from wiki.settings import Settings, load_settings
 
-PAGE_EXTENSIONS = ("tables", "admonition", "attr_list", "pymdownx.details")
+PAGE_EXTENSIONS = ("tables", "admonition", "attr_list", "pymdownx.details", "wiki.markdown_stash")
 
 
 class WikiPluginConfig(Config):

@@ -1,11 +1,19 @@
 """Plots of recorded runs, drawn with matplotlib at build time, cached by run key.
 
-Each experiment link with runs gets up to three SVGs, all derived from the records:
+Each experiment link with runs gets up to four SVGs, all derived from the records:
 - expectations: each expected metric per seed against its threshold (pass/fail colour);
 - comparison: metrics that share a suffix across groups (`pure_emb_std`, `sigreg_emb_std`,
   or `jepa_probe_r2`, `ae_probe_r2`) as grouped points, one per seed;
-- curves: every recorded curve (e.g. loss per step), one line per seed.
+- sensitivity: for a link whose protocol card names a `sensitivity_parameter` P, every
+  expected metric M with a `sweep:M` curve drawn against the `sweep:P` curve (the value
+  of M at each swept setting), one line per seed, the expectation's threshold dashed;
+- curves: every other recorded curve (e.g. loss per step), one line per seed.
 Nothing here knows an experiment by name.
+
+Readable on a phone: a figure is at most FIGURE_WIDTH_IN wide (two panels a row) and no
+text is smaller than MIN_FONT_PT, so shown at MOBILE_WIDTH_PX (a 390 px screen less the
+page margins) its smallest text is still about MIN_FONT_PT px; `smallest_text_px` checks
+a drawn SVG against that. A click on a plot opens the full-size SVG.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -22,7 +32,11 @@ from wiki.expect import parse_expectation
 from wiki.scoring.types import LinkScore
 
 PLOT_FOLDER = "plots"
-PLOT_STYLE_VERSION = "2"  # bump to redraw every cached plot after changing the drawing code
+SWEEP_PREFIX = "sweep:"  # curves of a sensitivity sweep, drawn by draw_sensitivity only
+FIGURE_WIDTH_IN = 4.4  # 317 pt: at most the width a phone shows, so text is not shrunk
+MIN_FONT_PT = 9
+MOBILE_WIDTH_PX = 350
+PLOT_STYLE_VERSION = "3"  # bump to redraw every cached plot after changing the drawing code
 
 
 class PlotCache:
@@ -65,11 +79,36 @@ def link_plots(
         identity = {**base, "kind": "compare"}
         name, svg = cache.get_or_draw(identity, lambda: draw_comparison(runs, groups))
         plots.append((name, f"{link.experiment}: metrics compared across variants", svg))
-    if any(run.curves for run in runs):
+    parameter = link.sensitivity_parameter
+    swept = sensitivity_metrics(runs, parameter, expect) if parameter else []
+    if parameter and swept:
+        identity = {**base, "kind": "sensitivity", "expect": expect, "parameter": parameter}
+        name, svg = cache.get_or_draw(
+            identity, lambda: draw_sensitivity(runs, parameter, swept, expect)
+        )
+        compared = ", ".join(metric_words(metric) for metric in swept)
+        caption = (
+            f"{link.experiment}: sensitivity to {parameter_words(parameter)}: {compared}"
+            " at each swept setting, one line per seed; dashed: the expected threshold"
+        )
+        plots.append((name, caption, svg))
+    if any(_plain_curves(run) for run in runs):
         identity = {**base, "kind": "curves"}
         name, svg = cache.get_or_draw(identity, lambda: draw_curves(runs))
         plots.append((name, f"{link.experiment}: recorded curves per seed", svg))
     return [(f"{PLOT_FOLDER}/{name}", caption, svg) for name, caption, svg in plots]
+
+
+def sensitivity_metrics(runs: list[Any], parameter: str, expect: dict[str, str]) -> list[str]:
+    """The expected metrics that some run swept against `parameter`, in `expect`'s order."""
+    swept = [run for run in runs if f"{SWEEP_PREFIX}{parameter}" in run.curves]
+    return [
+        metric for metric in expect if any(f"{SWEEP_PREFIX}{metric}" in run.curves for run in swept)
+    ]
+
+
+def _plain_curves(run: Any) -> dict[str, list[float]]:
+    return {k: v for k, v in run.curves.items() if not k.startswith(SWEEP_PREFIX)}
 
 
 def comparable_groups(metrics: dict[str, float]) -> dict[str, list[str]]:
@@ -127,6 +166,15 @@ METRIC_UNITS = {
 }
 
 
+# Words for the settings a sensitivity plot sweeps.
+PARAMETER_WORDS = {"lambda": "the SIGReg weight λ"}
+
+
+def parameter_words(name: str) -> str:
+    """'lambda' -> 'the SIGReg weight λ'; other names as words."""
+    return PARAMETER_WORDS.get(name, metric_words(name))
+
+
 def metric_words(name: str) -> str:
     """'sigreg_emb_std' -> 'SIGReg embedding std'."""
     return " ".join(METRIC_WORDS.get(part, part) for part in name.split("_"))
@@ -146,6 +194,11 @@ def _pyplot() -> Any:
             "svg.fonttype": "none",  # keep text as text: smaller files, searchable
             "svg.hashsalt": "wiki",  # stable element ids: identical runs give identical files
             "font.size": 10,
+            "axes.titlesize": 10,
+            "axes.labelsize": 10,
+            "xtick.labelsize": MIN_FONT_PT,
+            "ytick.labelsize": MIN_FONT_PT,
+            "legend.fontsize": MIN_FONT_PT,
             "savefig.transparent": True,  # the page's light or dark background shows through
         }
     )
@@ -161,12 +214,30 @@ def _svg(figure: Any) -> str:
     return buffer.getvalue()
 
 
+def _panels(count: int, height: float) -> tuple[Any, list[Any]]:
+    """A figure of `count` panels, two a row, FIGURE_WIDTH_IN wide (one panel: narrower)."""
+    plt = _pyplot()
+    columns = 1 if count == 1 else 2
+    rows = (count + columns - 1) // columns
+    width = FIGURE_WIDTH_IN if columns == 2 else FIGURE_WIDTH_IN * 0.7
+    figure, axes = plt.subplots(rows, columns, figsize=(width, height * rows), squeeze=False)
+    flat = list(axes.flat)
+    for axis in flat[count:]:
+        axis.set_visible(False)
+    return figure, flat[:count]
+
+
+def _finish(figure: Any, axes: list[Any]) -> str:
+    figure.tight_layout(pad=0.4, h_pad=0.8, w_pad=0.6)
+    _figure_legend(figure, axes)
+    return _svg(figure)
+
+
 def draw_expectations(runs: list[Any], expect: dict[str, str]) -> str:
     """One panel per expected metric: value per seed, threshold dashed, green held / red not."""
-    plt = _pyplot()
     metrics = sorted(expect)
-    figure, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 2.4), squeeze=False)
-    for axis, metric in zip(axes[0], metrics, strict=True):
+    figure, axes = _panels(len(metrics), 2.2)
+    for axis, metric in zip(axes, metrics, strict=True):
         expectation = parse_expectation(expect[metric])
         seeds = [run.seed for run in runs]
         values = [run.metrics.get(metric, float("nan")) for run in runs]
@@ -176,70 +247,127 @@ def draw_expectations(runs: list[Any], expect: dict[str, str]) -> str:
                 (str(s), v) for s, v, h in zip(seeds, values, held, strict=True) if h is passed
             ]
             if points:
-                axis.scatter(*zip(*points, strict=True), c=colour, zorder=3, label=label)
+                axis.scatter(*zip(*points, strict=True), c=colour, s=18, zorder=3, label=label)
         for threshold in expectation.thresholds:
-            axis.axhline(
-                threshold,
-                linestyle="--",
-                color="#555",
-                linewidth=1,
-                label=f"expected {expect[metric]}",
-            )
+            axis.axhline(threshold, linestyle="--", color="#555", linewidth=1, label="threshold")
         if _spans_decades(values + expectation.thresholds):
-            axis.set_yscale("log")
-        axis.set_title(metric_words(metric))
+            _log_scale(axis, "y")
+        _title(axis, f"{metric_words(metric)} {expect[metric]}")
         axis.set_xlabel("seed")
         axis.set_ylabel(metric_unit(metric))
-        axis.legend(fontsize=8, loc="best")
-    figure.tight_layout()
-    return _svg(figure)
+    return _finish(figure, axes)
+
+
+def _log_scale(axis: Any, which: str) -> None:
+    """A log axis labelled 0.01, 1, 100 (no superscript exponents: they are tiny text)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    getattr(axis, f"set_{which}scale")("log")
+    ticks = getattr(axis, f"{which}axis")
+    ticks.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ticks.set_minor_formatter(NullFormatter())
+
+
+def _figure_legend(figure: Any, axes: list[Any]) -> None:
+    """One legend for the whole figure, under the panels, so it never hides a point."""
+    unique: dict[str, Any] = {}
+    for axis in axes:
+        handles, labels = axis.get_legend_handles_labels()
+        for label, handle in zip(labels, handles, strict=True):
+            unique.setdefault(label, handle)  # one "threshold" entry for a range
+    if unique:
+        figure.legend(
+            unique.values(), unique.keys(), loc="upper center", ncol=min(3, len(unique)),
+            bbox_to_anchor=(0.5, 0.0), frameon=False,
+        )  # fmt: skip
+
+
+def _title(axis: Any, text: str) -> None:
+    axis.set_title(textwrap.fill(text, 30 if axis.get_figure().get_figwidth() < 5 else 60))
 
 
 def draw_comparison(runs: list[Any], groups: dict[str, list[str]]) -> str:
     """One panel per shared suffix: each group's value on every seed."""
-    plt = _pyplot()
     suffixes = list(groups)
-    figure, axes = plt.subplots(1, len(suffixes), figsize=(2.8 * len(suffixes), 2.6), squeeze=False)
-    for axis, suffix in zip(axes[0], suffixes, strict=True):
+    figure, axes = _panels(len(suffixes), 2.4)
+    for axis, suffix in zip(axes, suffixes, strict=True):
         prefixes = groups[suffix]
         for run in runs:  # one colour per seed, the same in every panel
             values = [run.metrics.get(f"{prefix}_{suffix}", float("nan")) for prefix in prefixes]
             axis.scatter(
                 range(len(prefixes)), values, s=16, alpha=0.8, zorder=3, label=f"seed {run.seed}"
             )
-        axis.set_xticks(range(len(prefixes)), [metric_words(p) for p in prefixes], rotation=30)
+        axis.set_xticks(
+            range(len(prefixes)), [metric_words(p) for p in prefixes], rotation=30, ha="right"
+        )
         axis.set_ylabel(metric_unit(suffix))
         values = [run.metrics.get(f"{p}_{suffix}", float("nan")) for p in prefixes for run in runs]
         if _spans_decades(values):
-            axis.set_yscale("log")
-        axis.set_title(f"{metric_words(suffix)} by variant")
-    axes[0][-1].legend(fontsize=8, loc="best")
-    figure.tight_layout()
-    return _svg(figure)
+            _log_scale(axis, "y")
+        _title(axis, f"{metric_words(suffix)} by variant")
+    return _finish(figure, axes)
+
+
+def draw_sensitivity(
+    runs: list[Any], parameter: str, metrics: list[str], expect: dict[str, str]
+) -> str:
+    """One panel per swept expected metric against the swept setting, one line per seed."""
+    figure, axes = _panels(len(metrics), 2.2)
+    key = f"{SWEEP_PREFIX}{parameter}"
+    settings = [v for run in runs for v in run.curves.get(key, [])]
+    for axis, metric in zip(axes, metrics, strict=True):
+        expectation = parse_expectation(expect[metric])
+        values: list[float] = []
+        for run in runs:
+            xs, ys = run.curves.get(key), run.curves.get(f"{SWEEP_PREFIX}{metric}")
+            if xs and ys and len(xs) == len(ys):
+                axis.plot(xs, ys, marker="o", markersize=3, linewidth=1, label=f"seed {run.seed}")
+                values += ys
+        for threshold in expectation.thresholds:
+            axis.axhline(threshold, linestyle="--", color="#555", linewidth=1, label="threshold")
+        positive = [v for v in settings if v > 0]
+        if positive and len(positive) == len(settings) and max(positive) / min(positive) >= 10:
+            _log_scale(axis, "x")
+        ticks = sorted(set(settings))
+        axis.set_xticks(ticks, [f"{v:g}" for v in ticks])  # the swept settings themselves
+        if _spans_decades(values + expectation.thresholds):
+            _log_scale(axis, "y")
+        _title(axis, f"{metric_words(metric)} {expect[metric]}")
+        axis.set_xlabel(parameter_words(parameter))
+        axis.set_ylabel(metric_unit(metric))
+    return _finish(figure, axes)
 
 
 def draw_curves(runs: list[Any]) -> str:
-    """One panel per curve name, one line per seed."""
-    plt = _pyplot()
-    names = sorted({name for run in runs for name in run.curves})
-    columns = min(3, len(names))
-    rows = (len(names) + columns - 1) // columns
-    figure, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 2.3 * rows), squeeze=False)
-    for axis, name in zip(axes.flat, names, strict=False):
+    """One panel per curve name (sweeps excluded), one line per seed."""
+    names = sorted({name for run in runs for name in _plain_curves(run)})
+    figure, axes = _panels(len(names), 2.1)
+    for axis, name in zip(axes, names, strict=True):
         for run in runs:
             curve = run.curves.get(name)
             if curve:
                 axis.plot(curve, linewidth=1, label=f"seed {run.seed}")
         if _spans_decades([v for run in runs for v in run.curves.get(name, [])]):
-            axis.set_yscale("log")
-        axis.set_title(metric_words(name))
+            _log_scale(axis, "y")
+        _title(axis, metric_words(name))
         axis.set_xlabel(_curve_x_label(name))
         axis.set_ylabel(metric_unit(name))
-        axis.legend(fontsize=7, loc="best")
-    for axis in list(axes.flat)[len(names) :]:
-        axis.set_visible(False)
-    figure.tight_layout()
-    return _svg(figure)
+    return _finish(figure, axes)
+
+
+def smallest_text_px(svg: str, shown_px: float = MOBILE_WIDTH_PX) -> float:
+    """The smallest text of a drawn SVG, in CSS px, shown at most `shown_px` wide.
+
+    Sizes are in the SVG's user units (points, the viewBox is the width in pt); an image
+    narrower than `shown_px` shows at its natural size (1 pt = 4/3 px).
+    """
+    found = re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', svg)
+    if found is None:
+        raise ValueError("not a matplotlib SVG: no width in pt")
+    width_pt = float(found.group(1))
+    sizes = [float(size) for size in re.findall(r"font-size: ?([0-9.]+)px", svg)]
+    shown = min(shown_px, width_pt * 4 / 3)
+    return min(sizes) * shown / width_pt if sizes else float("inf")
 
 
 def _curve_x_label(name: str) -> str:
@@ -247,7 +375,7 @@ def _curve_x_label(name: str) -> str:
     _, by, what = name.rpartition("_by_")
     if by:
         return metric_words(what)
-    return "training progress (logged points)"
+    return "training progress"
 
 
 def _spans_decades(values: list[float]) -> bool:

@@ -14,6 +14,9 @@ missed), and every link and image in the token stream is judged:
 
 Reference-style links and images, autolinks and images inside `[[id|label]]` labels all
 arrive as the same link and image tokens, so one walk covers every form.
+
+Most prose holds no URL at all, and parsing every field of a 10,000-page wiki costs
+seconds, so a field is parsed only when it could hold one (`may_hold_urls`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wiki.errors import ContentError
-from wiki.load import LoadedPage
+from wiki.load import FieldPath, LoadedPage
 from wiki.prose_parser import WIKI_LINK_MARKUP, UrlKind, checking_parser, url_kind, walk
-from wiki.references import prose_fields
+from wiki.references import LINK_PATTERN, prose_fields
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def url_diagnostics(
     for page in pages:
         found = [
             (path, problem)
-            for path, text in prose_fields(page.kind, page.model)
+            for path, text in _prose_that_may_hold_urls(page)
             for problem in prose_url_problems(text, allow_remote_images=allow_remote_images)
         ]
         url = getattr(page.model, "url", None)
@@ -63,8 +66,8 @@ def url_diagnostics(
 
 def prose_url_problems(text: str, *, allow_remote_images: bool = False) -> list[UrlProblem]:
     """Every problem with the links and images of one prose field, in document order."""
-    if "]" not in text and "<" not in text:
-        return []  # every link or image form needs one of these: skip the parse
+    if not may_hold_urls(text):
+        return []
     problems = []
     for token in walk(checking_parser().parse(text, {})):
         if token.type == "image":
@@ -76,6 +79,29 @@ def prose_url_problems(text: str, *, allow_remote_images: bool = False) -> list[
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+def may_hold_urls(text: str) -> bool:
+    """False only when no parse of `text` can yield a link or image other than `[[id]]`.
+
+    CommonMark (markdown-it, linkify off) makes one from three things only: an autolink
+    (`<`), an inline link or image, whose label's `]` is followed at once by `(`, and a
+    reference definition, whose label's `]` is followed at once by `:` and lies outside
+    every `[[...]]` (a definition's label holds no unescaped `[`). `](` is looked for in
+    the text as written: `![[id]](url)` is an image.
+    """
+    if "<" in text or "](" in text:
+        return True
+    return "]:" in text and "]:" in LINK_PATTERN.sub("", text)
+
+
+def _prose_that_may_hold_urls(page: LoadedPage) -> list[tuple[FieldPath, str]]:
+    """The page's prose fields, or none when its file holds no '<', '](', ']:' or '\\':
+    without an escape, YAML keeps what is adjacent in a line adjacent in the value."""
+    source = page.locations.source
+    if not any(mark in source for mark in ("<", "](", "]:", "\\")):
+        return []
+    return list(prose_fields(page.kind, page.model))
 
 
 def url_field_problem(url: str) -> UrlProblem | None:

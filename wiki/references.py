@@ -32,8 +32,8 @@ MENTIONS = "mentions"
 _SLUG = re.compile(schema.SLUG_PATTERN)
 
 
-@dataclass(frozen=True)
-class Reference:
+@dataclass(slots=True)  # not frozen: a frozen dataclass is 4x slower to make, and a
+class Reference:  # 10,000-page wiki makes 180,000 of these (treat them as read-only)
     """One place where a page (or one of its claims) names another id."""
 
     page_id: str  # the page whose file holds the reference
@@ -60,14 +60,48 @@ def page_references(
 ) -> Iterator[Reference]:
     """Every reference of one page, from its validated model or its raw values."""
     page = _PageContext(page_id, path, locations)
-    yield from _walk_model(page, schema.PAGE_MODELS[kind], values, (), page_id, kind)
+    found: list[Reference] = []  # one list down the walk: nested generators cost more
+    _walk_model(page, schema.PAGE_MODELS[kind], values, (), page_id, kind, found)
+    yield from found
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _PageContext:
     page_id: str
     path: Path
     locations: Locations
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What one field (or list item) holds, read from its annotation once per model."""
+
+    on_text: schema.RefersTo | schema.Prose | None  # the first such marker: applies to a str
+    prose: bool  # any Prose marker: the prose walk stops here, text or not
+    item: _Shape | None  # a list or tuple: its items' shape
+    model: type[BaseModel] | None  # a nested model
+
+
+def _shape(annotation: Any, markers: list) -> _Shape:
+    on_text = next((m for m in markers if isinstance(m, schema.RefersTo | schema.Prose)), None)
+    prose = any(isinstance(marker, schema.Prose) for marker in markers)
+    inner, origin = _strip(annotation)
+    item = model = None
+    if origin in (list, tuple):
+        item_type = typing.get_args(inner)[0]
+        item = _shape(item_type, _markers(item_type))
+    elif _is_model(inner):
+        model = inner
+    return _Shape(on_text, prose, item, model)
+
+
+@cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, _Shape], ...]:
+    """(name, shape) of every field of `model`, worked out once: walks only look them up."""
+    return tuple(
+        (name, _shape(info.annotation, [*info.metadata, *_markers(info.annotation)]))
+        for name, info in model.model_fields.items()
+    )
 
 
 def _walk_model(
@@ -77,22 +111,21 @@ def _walk_model(
     at: FieldPath,
     origin: str,
     origin_kind: str,
-) -> Iterator[Reference]:
+    found: list[Reference],
+) -> None:
     origin_key = _origin_key(model)
     if origin_key is not None:
         own_id = _get(values, origin_key)
         if isinstance(own_id, str):
             origin, origin_kind = own_id, "claim"
-    for name, info in model.model_fields.items():
+    context = _FieldContext(page, model, values, origin, origin_kind)
+    for name, shape in _fields(model):
         value = _get(values, name)
-        if value is None:
-            continue
-        markers = [*info.metadata, *_markers(info.annotation)]
-        context = _FieldContext(page, model, values, origin, origin_kind)
-        yield from _walk_value(context, info.annotation, markers, value, (*at, name))
+        if value is not None:
+            _walk_value(context, shape, value, (*at, name), found)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _FieldContext:
     page: _PageContext
     model: type[BaseModel]  # the model of the mapping holding the field
@@ -102,25 +135,20 @@ class _FieldContext:
 
 
 def _walk_value(
-    context: _FieldContext, annotation: Any, markers: list, value: Any, at: FieldPath
-) -> Iterator[Reference]:
-    for marker in markers:
-        if isinstance(marker, schema.RefersTo) and isinstance(value, str):
-            if _SLUG.fullmatch(value):  # a malformed id already has its own schema error
-                yield _reference(context, at, value, marker)
-            return
-        if isinstance(marker, schema.Prose) and isinstance(value, str):
-            yield from _links(context, at, value)
-            return
-    inner, origin = _strip(annotation)
-    if origin in (list, tuple) and isinstance(value, list | tuple):
-        item_type = typing.get_args(inner)[0]
-        item_markers = _markers(item_type)
+    context: _FieldContext, shape: _Shape, value: Any, at: FieldPath, found: list[Reference]
+) -> None:
+    if shape.on_text is not None and isinstance(value, str):
+        if isinstance(shape.on_text, schema.Prose):
+            found.extend(_links(context, at, value))
+        elif _SLUG.fullmatch(value):  # a malformed id already has its own schema error
+            found.append(_reference(context, at, value, shape.on_text))
+        return
+    if shape.item is not None and isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _walk_value(context, item_type, item_markers, item, (*at, index))
-    elif _is_model(inner) and isinstance(value, BaseModel | dict):
-        page = context.page
-        yield from _walk_model(page, inner, value, at, context.origin, context.origin_kind)
+            _walk_value(context, shape.item, item, (*at, index), found)
+    elif shape.model is not None and isinstance(value, BaseModel | dict):
+        origin, origin_kind = context.origin, context.origin_kind
+        _walk_model(context.page, shape.model, value, at, origin, origin_kind, found)
 
 
 def _reference(
@@ -148,6 +176,8 @@ def _reference(
 
 
 def _links(context: _FieldContext, at: FieldPath, text: str) -> Iterator[Reference]:
+    if "[[" not in text:
+        return
     page = context.page
     for match in LINK_PATTERN.finditer(text):
         yield Reference(
@@ -219,26 +249,25 @@ def _is_model(value: Any) -> bool:
 
 def prose_fields(kind: str, values: BaseModel | dict) -> Iterator[tuple[FieldPath, str]]:
     """(field path, Markdown text) of every `Prose` field of a page, validated or raw."""
-    yield from _prose_in_model(schema.PAGE_MODELS[kind], values, ())
+    found: list[tuple[FieldPath, str]] = []
+    _prose_in_model(schema.PAGE_MODELS[kind], values, (), found)
+    yield from found
 
 
-def _prose_in_model(model: type[BaseModel], values: Any, at: FieldPath) -> Iterator:
-    for name, info in model.model_fields.items():
+def _prose_in_model(model: type[BaseModel], values: Any, at: FieldPath, found: list) -> None:
+    for name, shape in _fields(model):
         value = _get(values, name)
         if value is not None:
-            markers = [*info.metadata, *_markers(info.annotation)]
-            yield from _prose_in_value(info.annotation, markers, value, (*at, name))
+            _prose_in_value(shape, value, (*at, name), found)
 
 
-def _prose_in_value(annotation: Any, markers: list, value: Any, at: FieldPath) -> Iterator:
-    if any(isinstance(marker, schema.Prose) for marker in markers):
+def _prose_in_value(shape: _Shape, value: Any, at: FieldPath, found: list) -> None:
+    if shape.prose:
         if isinstance(value, str):
-            yield at, value
+            found.append((at, value))
         return
-    inner, origin = _strip(annotation)
-    if origin in (list, tuple) and isinstance(value, list | tuple):
-        item_type = typing.get_args(inner)[0]
+    if shape.item is not None and isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _prose_in_value(item_type, _markers(item_type), item, (*at, index))
-    elif _is_model(inner) and isinstance(value, BaseModel | dict):
-        yield from _prose_in_model(inner, value, at)
+            _prose_in_value(shape.item, item, (*at, index), found)
+    elif shape.model is not None and isinstance(value, BaseModel | dict):
+        _prose_in_model(shape.model, value, at, found)

@@ -8,7 +8,8 @@ Layout of the tree:
 
     index.md                      home: counts per kind, links to the index pages
     concepts.md entities.md sources.md theses.md   one index page per kind
-    claims.md                     every claim with its page, grade and sources
+    claims.md                     every claim with its page, grade and sources (or, above
+                                  CLAIMS_PER_PAGE claims, a list of claims/<n>.md parts)
     graph.md                      the thesis-dependency graph (inline SVG)
     runs.md                       every recorded run (the ledger), anchors run-<key>
     plots/<name>.svg              plots of recorded runs (only with evidence)
@@ -58,6 +59,10 @@ KIND_FOLDERS = {
 KIND_TITLES = {"concept": "Concepts", "entity": "Entities", "source": "Sources", "thesis": "Theses"}
 HOME_PAGE = "index.md"
 CLAIMS_PAGE = "claims.md"
+CLAIMS_FOLDER = "claims"  # claims/1.md ... when the index is split
+# Above this many claims the claims index is split into parts: a 1,000-page wiki's single
+# index was 1.1 MB of Markdown, the one page that dominated the build and the search index.
+CLAIMS_PER_PAGE = 300
 GRAPH_PAGE = "graph.md"
 RUNS_PAGE = "runs.md"
 INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
@@ -110,7 +115,13 @@ def render_pages(wiki: Wiki, settings: Settings, evidence: Any = None) -> dict[s
     render(HOME_PAGE, "home.md.j2", **_home_context(wiki))
     for kind in PAGE_KINDS:
         render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
-    render(CLAIMS_PAGE, "claims.md.j2", claims=_claims_by_page(wiki))
+    parts = claims_parts(wiki)
+    if len(parts) == 1:
+        render(CLAIMS_PAGE, "claims.md.j2", claims=parts[0].groups, parts=[], part=None)
+    else:
+        render(CLAIMS_PAGE, "claims.md.j2", claims=[], parts=parts, part=None)
+        for part in parts:
+            render(part.path, "claims.md.j2", claims=part.groups, parts=parts, part=part)
     svg, drawn_nodes = _graph_svg(wiki, evidence)
     render(GRAPH_PAGE, "graph.md.j2", svg=svg, static_nodes=drawn_nodes)
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
@@ -491,6 +502,49 @@ def _home_context(wiki: Wiki) -> dict[str, Any]:
         "claim_count": len(wiki.claims),
         "grade_counts": [(grade, grades.get(grade, 0)) for grade in reversed(GRADE_ORDER)],
     }
+
+
+@dataclass(frozen=True)
+class ClaimsPart:
+    """One page of a claims index split for size: the pages whose claims it lists."""
+
+    path: str  # 'claims/2.md'
+    number: int
+    groups: list[tuple[LoadedPage, list[Any]]]
+
+    @property
+    def first(self) -> str:
+        return self.groups[0][0].id
+
+    @property
+    def last(self) -> str:
+        return self.groups[-1][0].id
+
+    @property
+    def count(self) -> int:
+        return sum(len(entries) for _, entries in self.groups)
+
+
+def claims_parts(wiki: Wiki, per_page: int | None = None) -> list[ClaimsPart]:
+    """The claims index as one part (`claims.md` itself) or, above `per_page` claims
+    (CLAIMS_PER_PAGE), as parts `claims/1.md`... of whole pages in id order, each holding
+    at most `per_page` claims unless one page alone holds more."""
+    limit = CLAIMS_PER_PAGE if per_page is None else per_page
+    groups = _claims_by_page(wiki)
+    if sum(len(entries) for _, entries in groups) <= limit:
+        return [ClaimsPart(CLAIMS_PAGE, 1, groups)]
+    chunks: list[list[tuple[LoadedPage, list[Any]]]] = [[]]
+    held = 0
+    for group in groups:
+        if chunks[-1] and held + len(group[1]) > limit:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(group)
+        held += len(group[1])
+    return [
+        ClaimsPart(f"{CLAIMS_FOLDER}/{number}.md", number, chunk)
+        for number, chunk in enumerate(chunks, 1)
+    ]
 
 
 def _claims_by_page(wiki: Wiki) -> list[tuple[LoadedPage, list[Any]]]:

@@ -25,8 +25,11 @@ VERDICT_STYLE = {
     Verdict.not_run: "dim",
     Verdict.stale: "magenta",
     Verdict.untestable: "dim",
+    Verdict.invalid: "bold dark_orange",
 }
-FAILING_VERDICTS = (Verdict.not_reproduced, Verdict.partial)
+# `wiki verify --check` exits non-zero on these; an invalid claim (a control behaved
+# impossibly) fails the check too: its runs cannot be trusted either way.
+FAILING_VERDICTS = (Verdict.not_reproduced, Verdict.partial, Verdict.invalid)
 # What leans on a node materially, as fingerprints do: a page on its claims, a claim on its
 # sources, a thesis on what it depends on. "related" pages, entity links and prose mentions
 # only point at a page; they do not change when it does.
@@ -92,6 +95,38 @@ def print_grade_move(console: Console, before: ClaimScore, after: ClaimScore) ->
     for factor in after.factors:
         arrow = {"up": "↑", "down": "↓", "none": "·"}[factor.direction]
         console.print(Text(f"  {arrow} {factor.reason}"))
+    for line, style in uncertainty_lines(after):
+        console.print(Text(f"    {line}", style=style))
+
+
+def uncertainty_lines(score: ClaimScore) -> list[tuple[str, str]]:
+    """(text, style) per expectation of each link with runs: mean, 95% t-interval, margin."""
+    lines = []
+    for link in score.links:
+        for summary in link.summaries:
+            if summary.mean is None:
+                continue
+            if summary.interval is not None:
+                low, high = summary.interval
+                spread = f" [{low:.4g}, {high:.4g}] (95% t-interval over {summary.n} seeds)"
+            else:
+                spread = " (one seed: no interval)"
+            margin = "" if summary.margin is None else f", margin {summary.margin + 0.0:+.3g}"
+            fragile = ", FRAGILE: within one sd of the threshold" if summary.fragile else ""
+            text = (
+                f"{link.experiment} {summary.metric} {summary.expect}: mean"
+                f" {summary.mean:.4g}{spread}{margin}{fragile}"
+            )
+            lines.append((text, "yellow" if summary.fragile else "dim"))
+        for check in link.failed_sanity:
+            lines.append(
+                (
+                    f"{link.experiment} seed {check.seed}: sanity {check.relation} failed"
+                    f" ({check.left} vs {check.right}): verdict invalid",
+                    VERDICT_STYLE[Verdict.invalid],
+                )
+            )
+    return lines
 
 
 def newly_stale(before: WikiScores, after: WikiScores) -> set[str]:

@@ -34,6 +34,7 @@ from wiki.mkdocs_config import (
     ASSETS_URL,
     GeneratedWriteError,
     UserConfigError,
+    custom_dir_of,
     docs_dir_of,
     folder_digest,
     user_mkdocs_config,
@@ -73,6 +74,8 @@ class BuildReport:
     mkdocs_seconds: float  # 0.0 when the site was already current
     site_rebuilt: bool
     warnings: list[str] = field(default_factory=list)  # mkdocs warnings (non-strict builds)
+    incremental: bool = False  # only changed pages went through mkdocs (wiki.incremental)
+    pages_rendered: int = 0  # pages mkdocs rendered to HTML (all of them when not incremental)
 
 
 class SiteBuildError(Exception):
@@ -97,7 +100,9 @@ def build_site(
 
     `strict` makes mkdocs warnings (e.g. a broken relative link in prose) fail the build,
     raised as `ContentErrors` located at the page's YAML file. `evidence` goes to the
-    templates (see `wiki.render.render_pages`). `force` runs mkdocs even if nothing changed.
+    templates (see `wiki.render.render_pages`). `force` runs mkdocs even if nothing changed,
+    and in full. A rebuild drops the recorded input manifest (`wiki.input_manifest`) before
+    the new site is swapped in; `wiki build` records the new one once this returns.
     """
     build_dir = settings.build_dir
     check_settings_output(settings)
@@ -121,12 +126,22 @@ def build_site(
         stamp = build_stamp(files, config_path, strict)
         if user_config is not None:  # the user's docs folder (CSS, pages) is an input too
             stamp += folder_digest(settings.project_dir / docs_dir_of(user_config))
+            if theme_override := custom_dir_of(user_config):  # and a theme override folder
+                stamp += folder_digest(settings.project_dir / theme_override)
         compiled = time.perf_counter()
 
         rebuild = force or not site_is_current(build_dir, settings.out, stamp)
-        warnings: list[str] = []
+        published = Published([], False, 0)
         if rebuild:
-            warnings = publish_site(config_path, settings.out, strict, _yaml_of_pages(wiki))
+            from wiki.input_manifest import forget_manifest
+
+            try:
+                forget_manifest(build_dir)  # until the new site is in place and recorded
+            except OSError as error:
+                raise SiteBuildError(_os_error_message(error, build_dir)) from None
+            published = publish_site(
+                config_path, settings.out, strict, _yaml_of_pages(wiki), build_dir, full=force
+            )
             record_stamp(build_dir, settings.out, stamp)
         finished = time.perf_counter()
     return BuildReport(
@@ -137,7 +152,9 @@ def build_site(
         compile_seconds=compiled - started,
         mkdocs_seconds=finished - compiled,
         site_rebuilt=rebuild,
-        warnings=warnings,
+        warnings=published.warnings,
+        incremental=published.incremental,
+        pages_rendered=published.pages_rendered,
     )
 
 
@@ -208,31 +225,52 @@ def record_stamp(build_dir: Path, out: Path, stamp: str) -> None:
     _write_atomically(build_dir / STAMP_FILE, json.dumps(record).encode("utf-8"))
 
 
+@dataclass(frozen=True)
+class Published:
+    warnings: list[str]
+    incremental: bool
+    pages_rendered: int
+
+
 def publish_site(
-    config_path: Path, out: Path, strict: bool, yaml_of_pages: dict[str, Path]
-) -> list[str]:
+    config_path: Path,
+    out: Path,
+    strict: bool,
+    yaml_of_pages: dict[str, Path],
+    build_dir: Path | None = None,
+    full: bool = False,
+) -> Published:
     """Run mkdocs into a staging folder next to `out`, then swap it into place.
 
-    Returns the warnings mkdocs logged. On failure the staging folder is removed, `out` is
-    left as it was, and strict-mode warnings are raised as ContentErrors.
+    With `build_dir` holding the state of the site at `out` (and not `full`), only the
+    pages whose Markdown changed are rendered (`wiki.incremental`); otherwise, or when the
+    change needs it, every page is. Returns the warnings mkdocs logged (for pages not
+    rendered again: what they logged last time). On failure the staging folder is
+    removed, `out` is left as it was, and strict-mode warnings are raised as ContentErrors.
     """
-    from mkdocs.commands.build import build as mkdocs_build  # slow import: only when building
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
-    try:
-        staging = new_staging_folder(out)
-    except OSError as error:
-        raise SiteBuildError(_os_error_message(error, out.parent)) from None
+    from wiki.incremental import NotIncremental, forget_state, load_state, save_state
+
+    previous = None
+    if build_dir is not None and not full and is_marked(out):
+        previous = load_state(build_dir, out)
+    staging: Path | None = None
     try:
         with _captured_mkdocs_warnings() as warnings:
             try:
-                config = load_config(str(config_path), site_dir=str(staging), strict=strict)
-                config.plugins.on_startup(command="build", dirty=False)
-                try:
-                    mkdocs_build(config)
-                finally:
-                    config.plugins.on_shutdown()
+                while True:
+                    staging = _fresh_staging(out)
+                    warnings.clear()
+                    try:
+                        outcome = _run_mkdocs(
+                            load_config, config_path, staging, strict, previous, out, build_dir
+                        )
+                        break
+                    except NotIncremental:
+                        shutil.rmtree(staging, ignore_errors=True)
+                        previous = None  # and build in full
             except Abort as failure:
                 if strict and warnings:
                     raise ContentErrors(_warnings_as_errors(warnings, yaml_of_pages)) from None
@@ -242,14 +280,53 @@ def publish_site(
         for name in SITEMAP_FILES:
             (staging / name).unlink(missing_ok=True)
         mark(staging)  # mkdocs keeps hidden files, but a plugin might not
+        if build_dir is not None:
+            forget_state(build_dir)  # a kill between swap and save leaves no stale state
         swap_into_place(staging, out)
+        staging = None
+        if build_dir is not None:
+            save_state(build_dir, outcome.state)
     except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise SiteBuildError(_os_error_message(error, out)) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
-    return warnings
+    if outcome.incremental:
+        from wiki.incremental import recorded_warnings
+
+        rendered = set(outcome.rendered)
+        warnings = [*recorded_warnings(outcome.state, skip=rendered), *warnings]
+    return Published(list(warnings), outcome.incremental, outcome.pages_rendered)
+
+
+def _fresh_staging(out: Path) -> Path:
+    try:
+        return new_staging_folder(out)
+    except OSError as error:
+        raise SiteBuildError(_os_error_message(error, out.parent)) from None
+
+
+def _run_mkdocs(
+    load_config: Any,
+    config_path: Path,
+    staging: Path,
+    strict: bool,
+    previous: dict[str, Any] | None,
+    out: Path,
+    build_dir: Path | None,
+) -> Any:
+    from wiki.incremental import run_build
+
+    config = load_config(str(config_path), site_dir=str(staging), strict=strict)
+    config.plugins.on_startup(command="build", dirty=False)
+    cache = build_dir / "theme-cache" if build_dir is not None else None
+    try:
+        return run_build(config, config_path, previous, out, out, cache)
+    finally:
+        config.plugins.on_shutdown()
 
 
 def _os_error_message(error: OSError, near: Path) -> str:

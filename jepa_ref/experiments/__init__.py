@@ -113,10 +113,18 @@ def run_experiment(name: str, params: dict[str, Any] | BaseModel, seed: int) -> 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Read by `wiki` to describe the protocol (cards, controls, sanity relations); nothing in it
+# runs in an experiment, so editing a card's wording does not supersede the runs.
+NOT_RUN_CODE = frozenset({"experiments/protocols.py"})
+
+
 def source_fingerprint() -> str:
-    """Hash of every jepa_ref source file: a run recorded under other code is superseded."""
+    """Hash of every jepa_ref source file that experiments run (all but `NOT_RUN_CODE`):
+    a run recorded under other code is superseded."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_ROOT.rglob("*.py")):
+        if path.relative_to(PACKAGE_ROOT).as_posix() in NOT_RUN_CODE:
+            continue
         digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -21,6 +21,14 @@ plain MLP projector (`projector_batchnorm=False`), the real collapse, and
 report its four metrics as `collapsed_*`. `backbone_probe_r2` and
 `knn_probe_r2` of each method read the pre-projector features and the
 embedding's geometry (see `probe_metrics`).
+
+Sensitivity (issue 12): with `sweep_lambdas` set, the sigreg arm is retrained
+from the same weights and batches at each of those lambdas, and the curves
+`sweep:lambda`, `sweep:sigreg_emb_std`, `sweep:sigreg_probe_r2` and
+`sweep:sigreg_backbone_probe_r2` give its metrics at every lambda, the
+configured one included. The sweep never feeds a metric; off by default.
+The arms train side by side when the process has two threads
+(`jepa_ref.runtime.map_trainings`), each at one thread.
 """
 
 from __future__ import annotations
@@ -34,11 +42,18 @@ from jepa_ref.data import dot_world
 from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.configs import CollapsePreventionConfig
 from jepa_ref.models.encoder import Encoder, EncoderConfig, encode
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
-from jepa_ref.train import WorldModelConfig, subsample, train_world_model
+from jepa_ref.runtime import configure_torch, make_generator, map_trainings, seed_everything
+from jepa_ref.train import (
+    SampleBatch,
+    TrainedWorldModel,
+    WorldModelConfig,
+    subsample,
+    train_world_model,
+)
 
 TRAIN_EPISODES = 512
 PROBE_EPISODES = 64  # per probe split: 64 * 17 = 1088 frames each
+SWEPT_METRICS = ("emb_std", "probe_r2", "backbone_probe_r2")  # of the sigreg arm, per lambda
 
 
 def arms(config: CollapsePreventionConfig) -> list[tuple[str, str, bool]]:
@@ -78,31 +93,65 @@ def probe_metrics(encoder: Encoder, probe: dot_world.ProbeSet) -> dict[str, floa
     return measured
 
 
-def run(config: CollapsePreventionConfig, seed: int) -> ExperimentResult:
-    """Train every method in `config.methods` and report its embedding metrics."""
+def clean_world_setup(seed: int) -> tuple[SampleBatch, dot_world.ProbeSet, int]:
+    """Torch configured and seeded; the training batches of the clean world, the probe
+    episodes, and the seed every arm's weights and batches derive from."""
     configure_torch()
     generator = seed_everything(seed)
     world = dot_world.CLEAN_WORLD
     episodes = dot_world.sample_episodes(world, TRAIN_EPISODES, generator)
     probe = dot_world.sample_probe_set(world, PROBE_EPISODES, generator)
     sample_batch = functools.partial(dot_world.sample_transitions, world, episodes)
-    train_seed = int(torch.randint(2**62, (1,), generator=generator))
+    return sample_batch, probe, int(torch.randint(2**62, (1,), generator=generator))
 
-    metrics: dict[str, float] = {}
-    curves: dict[str, list[float]] = {}
-    for arm, method, batchnorm in arms(config):
-        model_config = WorldModelConfig(
+
+def train_arm(sample_batch: SampleBatch, config: WorldModelConfig, seed: int) -> TrainedWorldModel:
+    """One arm, from a generator seeded with `seed` (module level, so a worker can run it)."""
+    return train_world_model(sample_batch, config, make_generator(seed))
+
+
+def run(config: CollapsePreventionConfig, seed: int) -> ExperimentResult:
+    """Train every method in `config.methods` and report its embedding metrics."""
+    sample_batch, probe, train_seed = clean_world_setup(seed)
+
+    def model_config(method: str, batchnorm: bool, sigreg_lambda: float) -> WorldModelConfig:
+        return WorldModelConfig(
             method=method,
             steps=config.steps,
             batch_size=config.batch_size,
             lr=config.lr,
-            sigreg_lambda=config.sigreg_lambda,
+            sigreg_lambda=sigreg_lambda,
             encoder=EncoderConfig(projector_batchnorm=batchnorm),
         )
-        # A fresh generator from the same seed: same initial weights and batches per method.
-        model = train_world_model(sample_batch, model_config, make_generator(train_seed))
-        measured = embedding_metrics(model.encoder, probe) | probe_metrics(model.encoder, probe)
-        for name, value in measured.items():
-            metrics[f"{arm}_{name}"] = value
-        curves[f"{arm}_loss"] = subsample(model.losses)
+
+    # Every arm starts from a fresh generator with the same seed: same initial weights and
+    # batches per method. The sweep retrains the sigreg arm at each other lambda.
+    trainings = [
+        (name, model_config(method, bn, config.sigreg_lambda)) for name, method, bn in arms(config)
+    ]
+    swept = sorted(set(config.sweep_lambdas) - {config.sigreg_lambda})
+    swept = swept if "sigreg" in config.methods else []
+    trainings += [
+        (f"sweep_{lam}", model_config("sigreg", config.projector_batchnorm, lam)) for lam in swept
+    ]
+    models = map_trainings(train_arm, [(sample_batch, model, train_seed) for _, model in trainings])
+    measured = {
+        name: embedding_metrics(model.encoder, probe) | probe_metrics(model.encoder, probe)
+        for (name, _), model in zip(trainings, models, strict=True)
+    }
+    metrics: dict[str, float] = {}
+    curves: dict[str, list[float]] = {}
+    for (name, _), model in zip(trainings, models, strict=True):
+        if name.startswith("sweep_"):
+            continue
+        for metric, value in measured[name].items():
+            metrics[f"{name}_{metric}"] = value
+        curves[f"{name}_loss"] = subsample(model.losses)
+    if swept:
+        lambdas = sorted({config.sigreg_lambda, *swept})
+        by_lambda = {lam: measured[f"sweep_{lam}"] for lam in swept}
+        by_lambda[config.sigreg_lambda] = measured["sigreg"]
+        curves["sweep:lambda"] = lambdas
+        for metric in SWEPT_METRICS:
+            curves[f"sweep:sigreg_{metric}"] = [by_lambda[lam][metric] for lam in lambdas]
     return ExperimentResult(metrics=metrics, curves=curves)

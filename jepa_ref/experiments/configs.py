@@ -35,6 +35,8 @@ class CollapsePreventionConfig(ExperimentConfig):
     sigreg_lambda: float = Field(default=0.1, ge=0)
     projector_batchnorm: bool = True  # LeWM's BatchNorm projector; False lets pure collapse fully
     collapsed_arm: bool = True  # also pure prediction without the BatchNorm: `collapsed_*`
+    # Retrain the sigreg arm at these lambdas too, for the `sweep:` curves only (no metric).
+    sweep_lambdas: list[float] = Field(default_factory=list)
 
 
 COLLAPSE_METRICS = (

@@ -31,22 +31,18 @@ summary metric at every lambda, aligned with it.
 
 from __future__ import annotations
 
-import functools
 import math
 
-import torch
-
-from jepa_ref.data import dot_world
 from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.collapse_prevention import (
-    PROBE_EPISODES,
-    TRAIN_EPISODES,
+    clean_world_setup,
     embedding_metrics,
     probe_metrics,
+    train_arm,
 )
 from jepa_ref.experiments.configs import LewmTwoLossConfig
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
-from jepa_ref.train import WorldModelConfig, subsample, train_world_model
+from jepa_ref.runtime import map_trainings
+from jepa_ref.train import WorldModelConfig, subsample
 
 # summary metric -> (the per-lambda measurement it summarises, min or max over the sweep)
 SUMMARIES = {
@@ -66,26 +62,24 @@ def nan_aware(pick, values: list[float]) -> float:
 
 def run(config: LewmTwoLossConfig, seed: int) -> ExperimentResult:
     """Train prediction + lambda * SIGReg for every lambda; report the sweep's extremes."""
-    configure_torch()
-    generator = seed_everything(seed)
-    world = dot_world.CLEAN_WORLD
-    episodes = dot_world.sample_episodes(world, TRAIN_EPISODES, generator)
-    probe = dot_world.sample_probe_set(world, PROBE_EPISODES, generator)
-    sample_batch = functools.partial(dot_world.sample_transitions, world, episodes)
-    train_seed = int(torch.randint(2**62, (1,), generator=generator))
-
-    by_lambda: dict[str, list[float]] = {}
-    finite: list[bool] = []
-    curves: dict[str, list[float]] = {}
-    for lam in config.lambdas:
-        model_config = WorldModelConfig(
+    sample_batch, probe, train_seed = clean_world_setup(seed)
+    model_configs = [
+        WorldModelConfig(
             method="sigreg",
             steps=config.steps,
             batch_size=config.batch_size,
             lr=config.lr,
             sigreg_lambda=lam,
         )
-        model = train_world_model(sample_batch, model_config, make_generator(train_seed))
+        for lam in config.lambdas
+    ]
+    models = map_trainings(
+        train_arm, [(sample_batch, model, train_seed) for model in model_configs]
+    )
+    by_lambda: dict[str, list[float]] = {}
+    finite: list[bool] = []
+    curves: dict[str, list[float]] = {}
+    for lam, model in zip(config.lambdas, models, strict=True):
         measured = embedding_metrics(model.encoder, probe) | probe_metrics(model.encoder, probe)
         for name, value in measured.items():
             by_lambda.setdefault(name, []).append(value)

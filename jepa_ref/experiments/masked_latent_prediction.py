@@ -75,7 +75,7 @@ from jepa_ref.models.patches import (
     PatchPredictor,
     gather_tokens,
 )
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
+from jepa_ref.runtime import configure_torch, make_generator, map_trainings, seed_everything
 from jepa_ref.train import build_modules, subsample
 
 WORLD = ObjectWorldConfig(num_objects=3, radius=5.0)  # see the module docstring
@@ -171,8 +171,8 @@ def run(config: MaskedLatentPredictionConfig, seed: int) -> ExperimentResult:
 
     metrics: dict[str, float] = {}
     curves: dict[str, list[float]] = {}
-    for variant in config.variants:
-        encoder, projector, step_losses = train_variant(config, variant, training_seed)
+    trained = map_trainings(train_variant, [(config, v, training_seed) for v in config.variants])
+    for variant, (encoder, projector, step_losses) in zip(config.variants, trained, strict=True):
         train_z = pooled_embeddings(encoder, train_images)
         test_z = pooled_embeddings(encoder, test_images)
         spaces = {"": (train_z, test_z)}

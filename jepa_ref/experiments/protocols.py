@@ -46,7 +46,7 @@ PROTOCOLS: dict[str, dict] = {
         ],
         "controls": ["collapsed_emb_std", "pure_emb_std", "pure_probe_r2"],
         "sanity": ["sigreg_emb_std > collapsed_emb_std"],
-        "sensitivity_parameter": None,
+        "sensitivity_parameter": "lambda",
     },
     "lewm_two_loss": {
         "follows": f"{LEWM} config/train/lewm.yaml (SIGReg weight 0.09, batch 128); "

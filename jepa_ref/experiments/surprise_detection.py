@@ -69,7 +69,7 @@ from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.configs import SurpriseDetectionConfig
 from jepa_ref.models.encoder import EncoderConfig, encode
 from jepa_ref.models.predictor import PredictorConfig
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
+from jepa_ref.runtime import configure_torch, make_generator, map_trainings, seed_everything
 from jepa_ref.train import TrainedWorldModel, WorldModelConfig, subsample, train_world_model
 
 WORLD = ObjectWorldConfig(num_objects=3)
@@ -196,19 +196,22 @@ def run(config: SurpriseDetectionConfig, seed: int) -> ExperimentResult:
     training_seed = int(torch.randint(2**62, (1,), generator=generator))
     clips = test_clips(config, generator)
 
-    model = train_model(config, config.sigreg_lambda, training_seed)
+    # The model under test and the sensitivity sweep: the same data and seed at each
+    # lambda, trained side by side when this process has more than one thread.
+    lambdas = sorted({config.sigreg_lambda, *config.sweep_lambdas})
+    trained = map_trainings(train_model, [(config, lam, training_seed) for lam in lambdas])
+    models = dict(zip(lambdas, trained, strict=True))
+    model = models[config.sigreg_lambda]
     metrics, possible_surprise = score_model(model, clips)
     curves = {
         "loss": subsample(model.losses),
         "auroc_by_event": [metrics[f"auroc_{event}"] for event in (TELEPORT, VANISH)],
         "surprise_possible_by_transition": possible_surprise.tolist(),
     }
-    # The sensitivity sweep: the same data and seed at each lambda, in this process.
-    lambdas = sorted({config.sigreg_lambda, *config.sweep_lambdas})
     swept = {lam: metrics if lam == config.sigreg_lambda else None for lam in lambdas}
     for lam in lambdas:
         if swept[lam] is None:
-            swept[lam] = score_model(train_model(config, lam, training_seed), clips)[0]
+            swept[lam] = score_model(models[lam], clips)[0]
     curves["sweep:lambda"] = lambdas
     for name in SWEPT_METRICS:
         curves[f"sweep:{name}"] = [swept[lam][name] for lam in lambdas]

@@ -2,7 +2,9 @@
 
 Effective grade: the literature grade moved by direct links only, by at most one
 level: up when more direct links reproduced than failed to reproduce, down in the
-opposite case, capped at strong and floored at speculative. A toy-scale reproduction
+opposite case, capped at strong and floored at speculative. An `invalid` link (a
+sanity relation of its protocol card failed) counts as neither: its factor has
+direction "none" and its reason names the failed relation with its values. A toy-scale reproduction
 is one kind of evidence, so several links of that kind do not stack. Every link
 gives a Factor (direction up/down for direct reproduced/not-reproduced, none
 otherwise); indirect reproduced links are support, indirect not-reproduced or
@@ -115,34 +117,56 @@ def _factor(link: LinkScore, literature: Grade, effective: Grade) -> Factor:
 
 def _link_reason(link: LinkScore) -> str:
     name = link.experiment
-    seeds = _seed_list(link.seeds)
+    seeds = seed_list(link.seeds)
     if link.problem:
         return f"{name} cannot run: {link.problem}"
     if link.verdict is Verdict.not_run:
         return f"{name} not run yet on {seeds}{_runs(link.run_keys.values())}"
     if link.verdict is Verdict.stale:
-        ran = _seed_list(run.seed for run in link.stale_runs)
+        ran = seed_list(run.seed for run in link.stale_runs)
         changed = " and ".join(link.changed_inputs)
         return (
             f"{name} stale: {ran} last ran under {changed}"
             f"{_runs(run.key for run in link.stale_runs)}; rerun with `wiki verify`"
         )
     runs = _runs(run.key for run in link.runs)
+    if link.verdict is Verdict.invalid:
+        return (
+            f"{name} invalid on {seeds}: {'; '.join(sanity_failure_texts(link))}; a control"
+            f" behaved impossibly, so these runs move no grade{runs}"
+        )
     if link.verdict is Verdict.reproduced:
         expectations = ", ".join(_expectation_texts(link))
         return f"{name} reproduced on {seeds}: {expectations} held on every seed{runs}"
     parts = _failure_texts(link)
     if link.missing_seeds:
-        parts.append(f"no current run for {_seed_list(link.missing_seeds)}")
+        parts.append(f"no current run for {seed_list(link.missing_seeds)}")
     if link.verdict is Verdict.not_reproduced:
         return f"{name} not reproduced on {seeds}: {'; '.join(parts)}{runs}"
-    held = _seed_list(link.held_seeds)
+    held = seed_list(link.held_seeds)
     return f"{name} partial: every expectation held on {held} of {seeds}; {'; '.join(parts)}{runs}"
 
 
 def _expectation_texts(link: LinkScore) -> list[str]:
     first = next(iter(link.results.values()), [])
     return [f"{result.metric} {result.expect}" for result in first]
+
+
+def sanity_failure_texts(link: LinkScore) -> list[str]:
+    """'sanity `a >= b` failed on seeds 1, 3 (0.4 vs 0.6, 0.2 vs 0.5)', one per relation."""
+    failures: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for check in link.failed_sanity:
+        values = f"{_value(check.left)} vs {_value(check.right)}"
+        failures[check.relation].append((check.seed, values))
+    return [
+        f"sanity `{relation}` failed on {seed_list(s for s, _ in cases)}"
+        f" ({', '.join(v for _, v in cases)})"
+        for relation, cases in failures.items()
+    ]
+
+
+def _value(value: float | None) -> str:
+    return "missing" if value is None else f"{value:.4g}"
 
 
 def _failure_texts(link: LinkScore) -> list[str]:
@@ -154,13 +178,14 @@ def _failure_texts(link: LinkScore) -> list[str]:
     texts = []
     for expectation, cases in failures.items():
         values = ", ".join("missing" if v is None else f"{v:.4g}" for _, v in cases)
-        texts.append(f"{expectation} failed on {_seed_list([s for s, _ in cases])} ({values})")
+        texts.append(f"{expectation} failed on {seed_list([s for s, _ in cases])} ({values})")
     if not failures:
         texts.append("no expectations to check")
     return texts
 
 
-def _seed_list(seeds: Iterable[int]) -> str:
+def seed_list(seeds: Iterable[int]) -> str:
+    """[0, 1, 2, 4] -> 'seeds 0-2, 4'; [3] -> 'seed 3'."""
     ordered = sorted(set(seeds))
     if not ordered:
         return "no seed"

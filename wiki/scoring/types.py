@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -19,6 +20,7 @@ class Verdict(StrEnum):
     not_run = "not-run"
     stale = "stale"
     untestable = "untestable"
+    invalid = "invalid"  # a sanity relation of the protocol card failed on a current run
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,43 @@ def seed_held(results: list[ExpectationResult] | None) -> bool:
     return results is not None and len(results) > 0 and all(r.held for r in results)
 
 
+@dataclass(frozen=True)
+class MetricSummary:
+    """One metric of a link over its current runs: per-seed values, mean, 95% t-interval.
+
+    For an expectation (`expect` set) also the signed margin of the mean to the threshold
+    (positive = on the passing side) and whether it is fragile (rule in
+    `wiki.scoring.uncertainty`). `interval` is None with fewer than two finite values.
+    """
+
+    metric: str
+    values: dict[int, float | None]  # seed -> value; None: the run lacks the metric
+    mean: float | None
+    sd: float | None  # between-seed sample standard deviation (n-1)
+    interval: tuple[float, float] | None
+    expect: str | None = None
+    threshold: float | None = None  # the threshold the margin is measured to
+    margin: float | None = None
+    fragile: bool = False
+    mean_holds: bool | None = None  # whether the mean itself meets the expectation
+
+    @property
+    def n(self) -> int:
+        """How many seeds gave a finite value (the interval's sample size)."""
+        return sum(1 for v in self.values.values() if v is not None and math.isfinite(v))
+
+
+@dataclass(frozen=True)
+class SanityCheck:
+    """One `METRIC OP METRIC` relation of a protocol card checked on one run."""
+
+    relation: str
+    seed: int
+    left: float | None
+    right: float | None
+    held: bool | None  # None: a metric is missing from the run, so it was not checked
+
+
 @dataclass
 class LinkScore:
     """The verdict of one experiment link, with the runs and per-seed results behind it."""
@@ -55,6 +94,18 @@ class LinkScore:
     stale_runs: list[RunRecord] = field(default_factory=list)  # latest older run per seed
     changed_inputs: list[str] = field(default_factory=list)  # why those runs are not current
     problem: str | None = None  # why the link cannot be scored at all
+    summaries: list[MetricSummary] = field(default_factory=list)  # one per expectation
+    controls: list[MetricSummary] = field(default_factory=list)  # the card's control metrics
+    sanity: list[SanityCheck] = field(default_factory=list)  # every relation on every run
+    sensitivity_parameter: str | None = None  # the card's swept setting, if any
+
+    @property
+    def failed_sanity(self) -> list[SanityCheck]:
+        return [check for check in self.sanity if check.held is False]
+
+    @property
+    def fragile(self) -> list[MetricSummary]:
+        return [summary for summary in self.summaries if summary.fragile]
 
     @property
     def held_seeds(self) -> list[int]:

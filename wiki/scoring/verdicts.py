@@ -10,13 +10,25 @@ link's own (0..seeds-1) plus every other seed with a current run of the same con
   stale           no current run, but runs of this experiment and seed under older
                   code, another torch, or older params of this claim: inputs changed
   not-run         no run at all
+  invalid         at least one current run, and a `sanity` relation of the experiment's
+                  protocol card failed on one of them (a control behaved impossibly, e.g.
+                  random beat the oracle): the runs say nothing about the claim, so the
+                  link moves no grade whatever its expectations did
 "Current" means the run key computed now (experiment, resolved config, seed, code
 fingerprint, torch version) is in the ledger. Failed runs (status "error") are ignored.
 
+Each link also carries the uncertainty of its current runs (per-seed values, mean,
+95% t-interval, margin, fragile; the card's controls; every sanity check), computed by
+`wiki.scoring.uncertainty`. Fragility is shown, never a verdict: it moves no grade.
+
 Claim verdict: untestable without links. Direct links dominate: only they are
-considered when there is one, else the indirect ones. Among the considered links:
-any stale -> stale; all not-run -> not-run; all reproduced -> reproduced; none
-reproduced or partial (only not-reproduced and not-run) -> not-reproduced; else partial.
+considered when there is one, else the indirect ones. Among the considered links, in
+this order: any stale -> stale; any invalid -> invalid (one broken control is reason
+enough to distrust what the claim's runs say; stale wins because rerunning comes first
+and may fix it); all not-run -> not-run; all reproduced -> reproduced; none reproduced
+or partial (only not-reproduced and not-run) -> not-reproduced; else partial. The
+effective grade is independent of this: it counts reproduced and not-reproduced direct
+links only, so an invalid link never moves it (`wiki.scoring.grades`).
 """
 
 from __future__ import annotations
@@ -31,7 +43,8 @@ from wiki.expect import ExpectationResult, evaluate_expectations
 from wiki.ledger import RunRecord, canonical_json, run_key
 from wiki.planning import Registry, link_seeds, resolve_config
 from wiki.schema import ExperimentLink, Scope
-from wiki.scoring.types import LinkScore, Verdict, seed_held
+from wiki.scoring.types import LinkScore, SanityCheck, Verdict, seed_held
+from wiki.scoring.uncertainty import metric_summaries, sanity_checks
 
 
 class RunIndex:
@@ -117,11 +130,18 @@ def score_link(
         for run in stale_runs
         for change in _changes(run, config, code_fingerprint, torch_version)
     }
+    card = registry[link.experiment].protocol
+    sanity = sanity_checks(runs, card.sanity) if card else []
     return LinkScore(
         index=position, experiment=link.experiment, scope=link.scope,
-        verdict=_link_verdict(seeds, results, stale_runs), seeds=seeds, config=config,
+        verdict=_link_verdict(seeds, results, stale_runs, sanity), seeds=seeds, config=config,
         run_keys=keys, runs=runs, results=results, stale_runs=stale_runs,
         changed_inputs=sorted(changed),
+        summaries=metric_summaries(runs, link.expect, link.expect) if runs else [],
+        controls=metric_summaries(runs, [c for c in card.controls if c not in link.expect])
+        if card and runs else [],
+        sanity=sanity,
+        sensitivity_parameter=card.sensitivity_parameter if card else None,
     )  # fmt: skip
 
 
@@ -133,6 +153,8 @@ def claim_verdict(links: list[LinkScore]) -> Verdict:
     considered = set(direct or [link.verdict for link in links])
     if Verdict.stale in considered:
         return Verdict.stale
+    if Verdict.invalid in considered:
+        return Verdict.invalid
     if len(considered) == 1:
         return considered.pop()
     if not considered & {Verdict.reproduced, Verdict.partial}:
@@ -174,10 +196,15 @@ def _changes(
 
 
 def _link_verdict(
-    seeds: list[int], results: dict[int, list[ExpectationResult]], stale_runs: list[RunRecord]
+    seeds: list[int],
+    results: dict[int, list[ExpectationResult]],
+    stale_runs: list[RunRecord],
+    sanity: list[SanityCheck],
 ) -> Verdict:
     if not results:
         return Verdict.stale if stale_runs else Verdict.not_run
+    if any(check.held is False for check in sanity):
+        return Verdict.invalid
     held = [seed for seed in seeds if seed_held(results.get(seed))]
     if len(held) == len(seeds):
         return Verdict.reproduced

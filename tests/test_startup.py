@@ -1,0 +1,73 @@
+"""`wiki` starts fast: the command line imports its heavy libraries only where used.
+
+Each check runs in a fresh interpreter (what a user's shell starts) and reads
+`sys.modules` there; timings live in benchmarks/bench_wiki.py, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("networkx", "matplotlib", "mkdocs", "torch", "ray", "jinja2")
+
+
+def imported_after(code: str, cwd: Path = REPO) -> list[str]:
+    """Which of HEAVY (and pydantic) a fresh interpreter holds after running `code`."""
+    probe = (
+        f"{code}\nimport sys, json\n"
+        f"print(json.dumps(sorted(m for m in {(*HEAVY, 'pydantic')!r} if m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_cli(*args: str) -> str:
+    """Code that runs `wiki ARGS` in-process and swallows its exit, output discarded."""
+    return (
+        "import contextlib, io, sys\n"
+        f"sys.argv = ['wiki', *{list(args)!r}]\n"
+        "from wiki.cli import main\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass"
+    )
+
+
+def test_importing_the_cli_imports_no_heavy_library() -> None:
+    assert imported_after("import wiki.cli") == []
+
+
+def test_help_imports_no_heavy_library_nor_pydantic() -> None:
+    assert imported_after(run_cli("--help")) == []
+
+
+def test_check_of_the_shipped_wiki_imports_neither_networkx_nor_mkdocs() -> None:
+    # pydantic validates the pages; the graph needs networkx only to name a thesis cycle
+    assert imported_after(run_cli("check")) == ["pydantic"]
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    """The checks above can fail: an import of networkx shows up in the probe."""
+    assert imported_after("import wiki.cli, networkx") == ["networkx"]
+
+
+@pytest.mark.parametrize("command", ["check", "status", "impact", "review", "new", "schema"])
+def test_every_command_still_has_its_help(command: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wiki", command, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
