@@ -73,6 +73,40 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class PublishedHandler(QuietHandler):
+    """A host as GitHub Pages or Netlify: the site's 404.html for any missing address."""
+
+    not_found_page: Path
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        if code != 404:
+            return super().send_error(code, message, explain)
+        body = self.not_found_page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module", params=["", "some/prefix/"], ids=["at-root", "under-a-prefix"])
+def published(site: Path, request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site's URL on a host that serves 404.html, at the server root or under a prefix."""
+    folder = site
+    if request.param:
+        folder = tmp_path_factory.mktemp("host")
+        (folder / request.param).parent.mkdir(parents=True)
+        (folder / request.param.rstrip("/")).symlink_to(site.resolve(), target_is_directory=True)
+    handler = type("Handler", (PublishedHandler,), {"not_found_page": site / "404.html"})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{request.param}"
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
@@ -211,10 +245,13 @@ def test_the_graph_draws_nodes_and_a_tap_opens_a_page(browser, site) -> None:
     )
 
 
-def test_a_concept_page_has_a_local_graph(browser, site) -> None:
+def test_a_concept_page_has_a_local_graph_without_loading_the_whole_graph(browser, site) -> None:
     open_page(browser, site.resolve().as_uri() + "/concepts/jepa.html")
     ids = browser.execute_script("return window.wikiGraphs[0].nodes().map(n => n.id())")
     assert "jepa" in ids and "lewm-stable" in ids
+    assert not [url for url in requested_urls(browser) if "graph-data" in url]
+    open_page(browser, site.resolve().as_uri() + "/graph.html")
+    assert [url for url in requested_urls(browser) if url.endswith("assets/graph-data.js")]
 
 
 def test_author_script_payloads_stay_inert(browser, tmp_path) -> None:
@@ -233,3 +270,63 @@ def test_author_script_payloads_stay_inert(browser, tmp_path) -> None:
     for page in ("concepts/jepa.html", "graph.html", "index.html"):
         open_page(browser, (settings.out / page).resolve().as_uri())
         assert browser.execute_script("return window.pwned === undefined"), page
+
+
+def test_the_404_page_works_at_any_depth_of_a_published_site(browser, published) -> None:
+    check_404_page(browser, published, "concepts/nope/deeper/x.html")
+
+
+def test_the_404_page_of_a_broken_link_finds_the_site(browser, published) -> None:
+    # An unknown name right under the root: the page the link was on says where the root is.
+    open_page(browser, published + "concepts/jepa.html")
+    browser.execute_script("window.location.href = '../nope.html'")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda driver: "nope" in driver.current_url)
+    check_404_page(browser, published, "nope.html", opened=True)
+
+
+def check_404_page(browser, published: str, missing: str, opened: bool = False) -> None:
+    """The 404 page at published + missing: styled, its links and search at the site root."""
+    if not opened:
+        open_page(browser, published + missing)
+    else:
+        WebDriverWait(browser, WAIT_SECONDS).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete"
+        )
+    own_404 = f"{published}{missing} - Failed to load resource"
+    errors = [error for error in console_errors(browser) if not error.startswith(own_404)]
+    assert errors == [], missing
+    assert browser.find_element(By.TAG_NAME, "h1").text == "404 - Not found"
+    header = browser.find_element(By.CSS_SELECTOR, ".md-header")
+    assert header.value_of_css_property("position") == "sticky"  # the theme's stylesheet
+    home = browser.find_element(By.LINK_TEXT, "home page").get_attribute("href")
+    assert home == published + "index.html"
+    nav = {
+        link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, ".md-nav a")
+    }
+    assert published + "concepts.html" in nav, nav
+    results = search(browser, "lewm-stable")
+    landings = [urlsplit(href) for _, href in results]
+    assert any(
+        url._replace(query="", fragment="").geturl() == published + "concepts/jepa.html"
+        and url.fragment == "claim:lewm-stable"
+        for url in landings
+    ), results
+
+
+def test_the_404_page_opens_from_file(browser, site) -> None:
+    open_page(browser, (site / "404.html").resolve().as_uri())
+    assert console_errors(browser) == []
+    home = browser.find_element(By.LINK_TEXT, "home page").get_attribute("href")
+    assert home == (site / "index.html").resolve().as_uri()
+
+
+def test_hovering_a_claim_link_previews_its_statement_from_file(browser, site) -> None:
+    open_page(browser, site.resolve().as_uri() + "/theses/latent-planning.html")
+    link = browser.find_element(By.CSS_SELECTOR, "article table a[href*='claim:lewm-stable']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    webdriver.ActionChains(browser).move_to_element(link).perform()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, ".md-tooltip2--active")
+    )
+    tooltip = browser.find_element(By.CSS_SELECTOR, ".md-tooltip2--active").text
+    assert tooltip.startswith("Prediction plus a SIGReg term"), tooltip

@@ -117,3 +117,38 @@ def test_plot_titles_and_axes_read_as_words() -> None:
     assert metric_words("sigreg_emb_std") == "SIGReg embedding std"
     assert metric_unit("pure_probe_r2") == "R² (1 = perfect)"
     assert metric_unit("made_up_metric") == "made up metric"
+
+
+def test_a_stale_thesis_names_each_moved_claim_at_the_top(tmp_path: Path) -> None:
+    import shutil
+
+    from wiki.review import write_review
+    from wiki.scoring.staleness import current_fingerprints
+
+    root = Path(shutil.copytree(MINI, tmp_path / "mini"))
+    settings = load_settings(tmp_path)
+    before = gather_evidence(load_wiki(root), [], settings)  # lewm-stable at its literature grade
+    for thesis in ("latent-planning", "planning-at-scale"):
+        recorded = current_fingerprints(load_wiki(root), before.scores, thesis)
+        write_review(root / "theses" / f"{thesis}.yaml", recorded, dt.date(2026, 11, 1))
+    wiki = load_wiki(root)
+    records = records_for(wiki, "lewm-stable", [GOOD, GOOD, GOOD])  # reproduced: moves up
+    pages = render_pages(wiki, settings, evidence=gather_evidence(wiki, records, settings))
+
+    page = pages["theses/latent-planning.md"]
+    body = page[page.index("-->") :]
+    assert body.lstrip("->\n").startswith(
+        '!!! warning "Moved since this thesis was reviewed on 2026-11-01"'
+    )
+    moved = [line.strip() for line in body.splitlines() if line.startswith("    - [")]
+    assert len(moved) == 1
+    link, badges = moved[0].split("):", 1)
+    assert link.startswith("- [lewm-stable](../concepts/jepa.md#claim:lewm-stable")
+    assert badges == (
+        ' <span class="wiki-badge wiki-grade-moderate">moderate</span> →'
+        ' <span class="wiki-badge wiki-grade-strong">strong</span>'
+        ' <span class="wiki-badge wiki-verdict-reproduced">runs: reproduced</span>'
+    )
+    downstream = pages["theses/planning-at-scale.md"]
+    assert "(through [Planning belongs in latent space](latent-planning.md " in downstream
+    assert downstream.count("- [lewm-stable]") == 1

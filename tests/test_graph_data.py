@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from wiki.corpus import load_wiki
-from wiki.graph_data import graph_document, graph_script, plain_statement
+from wiki.graph_data import (
+    LOCAL_MAX_NODES,
+    LocalGraphs,
+    graph_document,
+    graph_script,
+    plain_statement,
+)
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
@@ -17,7 +23,7 @@ def test_every_page_and_claim_is_a_node_with_a_url() -> None:
     nodes = {node["id"]: node for node in document["nodes"]}
     assert set(nodes) == set(wiki.pages) | set(wiki.claims)
     assert nodes["jepa"]["url"] == "concepts/jepa.html"
-    assert nodes["lewm-stable"]["url"] == "concepts/jepa.html#lewm-stable"
+    assert nodes["lewm-stable"]["url"] == "concepts/jepa.html#claim:lewm-stable"  # its anchor
     assert nodes["lewm-stable"]["page"] == "jepa" and nodes["lewm-stable"]["moved"] is None
 
 
@@ -35,9 +41,53 @@ def test_the_script_parses_back_to_the_document() -> None:
     document = graph_document(load_wiki(MINI))
     script = graph_script(document)
     prefix = "window.wikiGraphData = "
-    body = script[script.index(prefix) + len(prefix) :].rstrip().rstrip(";")
-    assert json.loads(body) == json.loads(json.dumps(document))
+    data = json.loads(script[script.index(prefix) + len(prefix) :].rstrip().rstrip(";"))
+    nodes, kinds = data["nodes"], data["edge_kinds"]
+    edges = [
+        {"source": nodes[s]["id"], "target": nodes[t]["id"], "kind": kinds[k]}
+        for s, t, k in data["edges"]
+    ]
+    assert {"nodes": nodes, "edges": edges} == json.loads(json.dumps(document))
     assert graph_script(graph_document(load_wiki(MINI))) == script
+
+
+def test_a_local_graph_holds_the_page_its_claims_and_their_neighbours() -> None:
+    document = graph_document(load_wiki(MINI))
+    local = LocalGraphs(document).document("jepa")
+    ids = {node["id"] for node in local["nodes"]}
+    assert {"jepa", "lewm-stable", "latent-planning", "lewm"} <= ids
+    neighbours = {"jepa"} | {n["id"] for n in document["nodes"] if n.get("page") == "jepa"}
+    for edge in document["edges"]:  # every direct neighbour of the page or a claim on it
+        if edge["source"] in neighbours:
+            assert edge["target"] in ids
+    assert all(edge["source"] in ids and edge["target"] in ids for edge in local["edges"])
+    assert len(local["edges"]) == sum(
+        1 for e in document["edges"] if e["source"] in ids and e["target"] in ids
+    )
+    assert all("statement" not in node for node in local["nodes"])  # only what it draws
+
+
+def test_a_local_graph_stops_at_its_node_limit() -> None:
+    hub = {"id": "hub", "kind": "concept", "title": "Hub", "url": "concepts/hub.html"}
+    others = [
+        {"id": f"n{i:03d}", "kind": "source", "title": str(i), "url": f"sources/n{i:03d}.html"}
+        for i in range(100)
+    ]
+    edges = [{"source": "hub", "target": node["id"], "kind": "cites"} for node in others]
+    local = LocalGraphs({"nodes": [hub, *others], "edges": edges}).document("hub")
+    assert len(local["nodes"]) == LOCAL_MAX_NODES
+    assert [n["id"] for n in local["nodes"]][:3] == ["hub", "n000", "n001"]
+
+
+def test_inline_graph_data_cannot_leave_its_attribute() -> None:
+    title = "' onclick='x()' </div><b>&amp;"
+    node = {"id": "x", "kind": "concept", "title": title, "url": "concepts/x.html"}
+    html = LocalGraphs({"nodes": [node], "edges": []}).html("x")
+    start = html.index("data-graph='") + len("data-graph='")
+    value = html[start : html.index("'", start)]
+    assert html[start + len(value) :] == "'></div>"  # the attribute ends where it should
+    assert not set("<>&'") & set(value)
+    assert json.loads(value)["nodes"][0]["title"] == title
 
 
 def test_statements_become_one_line_of_text() -> None:
@@ -45,3 +95,15 @@ def test_statements_become_one_line_of_text() -> None:
         "A bold JEPA claim over lewm."
     )
     assert plain_statement("word " * 100).endswith("…")
+
+
+def test_a_source_with_a_short_name_carries_it(tmp_path: Path) -> None:
+    import shutil
+
+    root = Path(shutil.copytree(MINI, tmp_path / "mini"))
+    source = root / "sources" / "lewm.yaml"
+    source.write_text(source.read_text(encoding="utf-8") + "short: LW\n", encoding="utf-8")
+    nodes = {node["id"]: node for node in graph_document(load_wiki(root))["nodes"]}
+    assert nodes["lewm"]["short"] == "LW" and "short" not in nodes["jepa"]
+    local = LocalGraphs(graph_document(load_wiki(root))).document("lewm")
+    assert next(n for n in local["nodes"] if n["id"] == "lewm")["short"] == "LW"

@@ -179,7 +179,7 @@ def test_unknown_key_suggests_the_closest_field(write_pages) -> None:
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys(write_pages) -> None:
     error = only_error(write_pages, SOURCE + "zzz: 1\n")
     assert error.message == "unknown key 'zzz' in source"
-    assert error.hint == "allowed keys: kind, title, authors, year, url, summary"
+    assert error.hint == "allowed keys: kind, title, short, authors, year, url, summary"
 
 
 def test_bad_enum_value_lists_the_choices(write_pages) -> None:

@@ -79,7 +79,7 @@ def project(tmp_path: Path) -> Path:
 def test_nothing_changed_takes_every_page_from_the_cache(project: Path) -> None:
     cached, cold, cache = cached_and_cold(project)
     assert cached == cold and list(cached) == list(cold)  # same pages, same order
-    assert cache.hits == len(PAGES) + 2  # every page, claims.md and graph.md
+    assert cache.hits == len(PAGES) + 3  # every page, claims.md, graph.md, the graph data
     assert cache.misses == 0
 
 
@@ -168,3 +168,11 @@ def test_split_claims_index_rerenders_the_part_holding_an_edited_claim(
     edited = [path for path in parts if "Edited claim" in cached[path]]
     assert len(parts) > 2 and len(edited) == 1
     assert set(cache.rendered) & set(parts) == set(edited)
+
+
+def test_a_figure_written_differently_is_rendered_again(project: Path) -> None:
+    """`89.0` -> `89.00` parses to the same float; the pages show the digits as written."""
+    edit(project, "concept-2", "value: 89.0\n", "value: 89.00\n")
+    cached, cold, _ = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    assert "89.00" in cached["concepts/concept-2.md"]

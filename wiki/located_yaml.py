@@ -111,6 +111,15 @@ class Locations:
         line = bisect.bisect_right(starts, offset) - 1
         return line + 1, offset - starts[line] + 1
 
+    def source_text(self, field_path: FieldPath) -> str | None:
+        """The value at `field_path` exactly as the file writes it (a number's digits, so
+        `84.0` stays '84.0' where the parsed float prints '84'); None where there is none."""
+        span = self._spans.get(tuple(field_path))
+        if span is None:
+            return None
+        starts = self._starts()
+        return self._text[_offset(starts, span[0], span[1]) : _offset(starts, span[2], span[3])]
+
     def _starts(self) -> list[int]:
         if self._line_starts is None:
             self._line_starts = line_starts(self._text)

@@ -17,14 +17,15 @@ import yaml
 
 from wiki.atomic_write import WriteError, write_atomically
 from wiki.errors import display_path
-from wiki.graph_data import GRAPH_DATA_FILE
 from wiki.render import (
     CLAIMS_PAGE,
     GRAPH_PAGE,
     HOME_PAGE,
     INDEX_PAGES,
+    KIND_FOLDERS,
     KIND_TITLES,
     RUNS_PAGE,
+    TEMPLATE_DIR,
 )
 from wiki.settings import Settings
 
@@ -163,6 +164,16 @@ PALETTE = [
     },
 ]
 # Without site_url mkdocs writes a sitemap of empty URLs: publish none instead.
+# The theme override: a 404 page that finds the site root itself (templates/theme/404.html),
+# since mkdocs writes an error page's links from the server root ('/assets/...').
+THEME_OVERRIDES = TEMPLATE_DIR / "theme"
+
+
+def top_level_names() -> list[str]:
+    """What the root of a built site holds, so that the 404 page can find the root in a URL."""
+    pages = [HOME_PAGE, *INDEX_PAGES.values(), CLAIMS_PAGE, GRAPH_PAGE, RUNS_PAGE]
+    html_pages = [page.removesuffix(".md") + ".html" for page in pages]
+    return sorted({*html_pages, "404.html", *KIND_FOLDERS.values(), ASSETS_URL, "plots", "search"})
 
 
 def mkdocs_config(title: str) -> dict[str, Any]:
@@ -181,19 +192,25 @@ def mkdocs_config(title: str) -> dict[str, Any]:
         "use_directory_urls": False,  # page.html links, so the site works from file://
         "theme": {
             "name": "material",
+            "custom_dir": str(THEME_OVERRIDES),
             "font": False,  # no Google Fonts: the system font stack, nothing fetched
             "features": THEME_FEATURES,
             "palette": PALETTE,
         },
         "extra_css": [f"{ASSETS_URL}/extra.css"],
-        # cytoscape and the graph data before graph.js, which draws with both.
+        # cytoscape before graph.js, which draws with it: local graphs from the data inline
+        # in each page, the graph page from assets/graph-data.js, which only it loads.
         "extra_javascript": [
             f"{ASSETS_URL}/vendor/cytoscape/cytoscape.min.js",
-            GRAPH_DATA_FILE,
             f"{ASSETS_URL}/graph.js",
         ],
         # The vendored shim: without one listed, the offline plugin adds a CDN copy.
-        "extra": {"polyfills": [IFRAME_WORKER_SHIM]},
+        "extra": {
+            "polyfills": [IFRAME_WORKER_SHIM],
+            "wiki_top_level": top_level_names(),  # read by the 404 page
+            # The override's content, so that editing it changes the config and rebuilds.
+            "wiki_theme": folder_digest(THEME_OVERRIDES),
+        },
         # offline: search works from file:// (index inlined, worker through the shim).
         "plugins": [{"search": {"separator": SEARCH_SEPARATOR}}, "offline"],
         "markdown_extensions": [

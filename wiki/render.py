@@ -13,6 +13,7 @@ Layout of the tree:
     graph.md                      the thesis-dependency graph (inline SVG)
     runs.md                       every recorded run (the ledger), anchors run-<key>
     plots/<name>.svg              plots of recorded runs (only with evidence)
+    assets/graph-data.js          the whole graph, loaded by the graph page only
     concepts/<id>.md entities/<id>.md sources/<id>.md theses/<id>.md
 """
 
@@ -30,6 +31,7 @@ import jinja2
 
 from wiki import depgraph
 from wiki.corpus import Wiki
+from wiki.graph_data import plain_statement
 from wiki.load import LoadedPage
 from wiki.markdown_text import (
     LinkTarget,
@@ -41,7 +43,7 @@ from wiki.markdown_text import (
     prose_inline,
 )
 from wiki.prose_parser import UrlKind, url_kind
-from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source
+from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source, Thesis
 from wiki.settings import Settings
 
 if TYPE_CHECKING:
@@ -93,15 +95,31 @@ def render_pages(
     (`wiki.render_cache`), a page whose inputs are unchanged since the last build is taken
     from it instead of rendered; the result is the same either way.
     """
+    from wiki.graph_data import GRAPH_DATA_FILE, LocalGraphs, graph_document, graph_script
+
     environment = template_environment(settings.templates)
     claims_citing = _claims_by_source(wiki)
     benchmarks_by_source = _benchmarks_by_source(wiki)
+    made: dict[str, Any] = {}  # the graph document, made only when a page needs it
+
+    def whole_graph() -> dict[str, Any]:
+        if "document" not in made:
+            made["document"] = graph_document(wiki, evidence)
+        return made["document"]
+
+    def local_graph(node_id: str) -> str:
+        if "local" not in made:
+            made["local"] = LocalGraphs(whole_graph())
+        return made["local"].html(node_id)
+
     shared = {
         "wiki": wiki,
         "settings": settings,
         "evidence": evidence,
         "site_title": settings.title,
         "claims_citing": claims_citing,
+        "figure_value": WrittenFigures(wiki),
+        "local_graph": local_graph,  # each page's neighbourhood, inline
     }
     pages: dict[str, str] = {}
     inputs = cache_inputs(wiki, settings, evidence, cache)
@@ -148,16 +166,21 @@ def render_pages(
             if not reused(part.path, digest):
                 render(part.path, "claims.md.j2", claims=part.groups, parts=parts, part=part)
     graph_digest = inputs.graph_digest() if inputs else None
-    if cache is not None:
-        cache.graph_digest = graph_digest
     if not reused(GRAPH_PAGE, graph_digest):
-        render(GRAPH_PAGE, "graph.md.j2", svg=_graph_svg(wiki, evidence))
+        svg, drawn_nodes = _graph_svg(wiki, evidence)
+        render(GRAPH_PAGE, "graph.md.j2", svg=svg, static_nodes=drawn_nodes)
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
         if not reused(path, inputs.page_digest(page) if inputs else None):
-            context = _page_context(wiki, page, benchmarks_by_source, claims_citing)
+            context = _page_context(wiki, page, benchmarks_by_source, claims_citing, evidence)
             render(path, f"{page.kind}.md.j2", **context)
+    # the whole graph, for the graph page only (made from what graph.md is made from)
+    data_digest = f"{graph_digest}:data" if graph_digest else None
+    make_data = lambda: graph_script(whole_graph())  # noqa: E731
+    pages[GRAPH_DATA_FILE] = (
+        cache.reuse(GRAPH_DATA_FILE, data_digest, make_data) if cache else make_data()
+    )
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs
     return pages
@@ -221,6 +244,35 @@ def format_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+# A number as an author writes one: digits, a decimal point, an exponent. YAML spellings
+# such as `1_000`, `0x1F` or `.inf` are shown in the shortest form instead.
+WRITTEN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+class WrittenFigures:
+    """Benchmark values as the YAML writes them: `84.0` shows as '84.0', `84` as '84'.
+
+    The model keeps the float (sorting, fingerprints and scores use it); the text comes
+    from the scalar's source, found through the page's node locations. Benchmarks are
+    looked up by identity: two pages may cite equal figures written differently.
+    """
+
+    def __init__(self, wiki: Wiki) -> None:
+        self._written: dict[int, tuple[Any, str]] = {}
+        for page in wiki.by_kind("concept"):
+            for index, benchmark in enumerate(_concept(page).benchmarks):
+                text = page.locations.source_text(("benchmarks", index, "value"))
+                if text is not None and WRITTEN_NUMBER.fullmatch(text):
+                    self._written[id(benchmark)] = (benchmark, text.lstrip("+"))
+
+    def __call__(self, benchmark: Any) -> str:
+        """The benchmark's value as written, else in its shortest form."""
+        entry = self._written.get(id(benchmark))
+        if entry is not None and entry[0] is benchmark:
+            return entry[1]
+        return format_number(benchmark.value)
+
+
 def title_text(text: str) -> str:
     """Markdown for a page title (the H1). mkdocs-material writes the title into <title>
     through `striptags`, which turns `&lt;` back into `<`; a zero-width space after each `<`
@@ -260,19 +312,35 @@ class PageLinks:
         return node_id if node_id in self.wiki.claims else self.wiki.pages[node_id].model.title
 
     def link(self, node_id: str, label: str | None = None) -> str:
-        """A Markdown link to a page or claim; `label` is plain text (escaped here)."""
-        return f"[{plain_text(label or self.label(node_id))}]({self.url(node_id)})"
+        """A Markdown link to a page or claim; `label` is plain text (escaped here). Its
+        hover title previews the target (see `preview`)."""
+        preview = self.preview(node_id)
+        title = f' "{preview}"' if preview else ""
+        return f"[{plain_text(label or self.label(node_id))}]({self.url(node_id)}{title})"
+
+    def preview(self, node_id: str) -> str:
+        """What a link's hover shows (the theme's tooltips, from file:// too): a claim's
+        statement, a concept's or entity's summary, a thesis's position, a source's title;
+        one line of plain text, escaped for a Markdown link title."""
+        entry = self.wiki.claims.get(node_id)
+        if entry is not None:
+            text = entry.claim.statement
+        else:
+            model = self.wiki.pages[node_id].model
+            text = getattr(model, "summary", "") or getattr(model, "position", "")
+            if isinstance(model, Source):
+                text = model.title
+        return plain_text(plain_statement(text)).replace('"', "&quot;") if text else ""
 
     def cite(self, node_id: str) -> str:
-        """A compact link for lists of citations: a source shows as its short title and year
-        ('Name (2025)' for 'Name: a long subtitle') with the full title on hover; any other
-        page or claim as `link` does."""
+        """A compact link for lists of citations: a source shows as its short name and year
+        ('DINO (2021)' from `short:`, else 'Name (2025)' for 'Name: a long subtitle') with
+        the full title on hover; any other page or claim as `link` does."""
         page = self.wiki.pages.get(node_id)
         if page is None or not isinstance(page.model, Source):
             return self.link(node_id)
-        label = f"{short_title(page.model.title)} ({page.model.year})"
-        hover = plain_text(page.model.title).replace('"', "&quot;")
-        return f'[{plain_text(label)}]({self.url(node_id)} "{hover}")'
+        label = f"{source_name(page.model)} ({page.model.year})"
+        return f'[{plain_text(label)}]({self.url(node_id)} "{self.preview(node_id)}")'
 
     def resolve(self, node_id: str) -> LinkTarget | None:
         if node_id not in self.wiki.claims and node_id not in self.wiki.pages:
@@ -321,6 +389,11 @@ def _relative_path(target: str, from_folder: str) -> str:
 SHORT_TITLE_CHARS = 40
 
 
+def source_name(source: Source) -> str:
+    """What a citation calls a source: its `short:` name, else its title shortened."""
+    return source.short or short_title(source.title)
+
+
 def short_title(title: str) -> str:
     """The name before a subtitle ('Name: a long subtitle' -> 'Name'), else the title cut
     at a word boundary."""
@@ -337,8 +410,10 @@ def _page_context(
     page: LoadedPage,
     benchmarks_by_source: dict[str, list[tuple[LoadedPage, Any]]],
     claims_citing: dict[str, list[str]],
+    evidence: Any = None,
 ) -> dict[str, Any]:
-    """What a page's template needs beyond its model: everything derived from the graph."""
+    """What a page's template needs beyond its model: everything derived from the graph
+    (and, for a thesis with evidence, the claims that moved since its review)."""
     context: dict[str, Any] = {
         "page": page,
         "model": page.model,
@@ -354,6 +429,8 @@ def _page_context(
     if page.kind == "source":
         context["citing_claims"] = [wiki.claims[claim] for claim in claims_citing.get(page.id, [])]
         context["citing_benchmarks"] = benchmarks_by_source.get(page.id, [])
+    if page.kind == "thesis":
+        context["claim_moves"] = thesis_moves(wiki, evidence, page.id)
     return context
 
 
@@ -384,6 +461,84 @@ def _display_source(wiki: Wiki, page: LoadedPage) -> str:
         return page.path.relative_to(wiki.root).as_posix()
     except ValueError:
         return page.path.name
+
+
+@dataclass(frozen=True)
+class ClaimMove:
+    """A claim a thesis leans on whose grade moved since the thesis was reviewed."""
+
+    claim_id: str
+    old: Any  # the Grade at the review (None: statement, sources or benchmarks changed)
+    score: Any  # its ClaimScore now: effective grade and verdict
+    via: tuple[str, ...]  # the concept or theses it reaches the thesis through, if any
+
+
+def thesis_moves(wiki: Wiki, evidence: Any, thesis_id: str) -> list[ClaimMove]:
+    """Each claim behind a stale thesis (directly, through a concept, or through a stale
+    thesis it builds on) whose fingerprint differs from the one its review recorded, with
+    the grade it had then. Only hashes are recorded, so the old grade is the one under
+    which today's claim hashes to the recorded fingerprint (as `wiki.scoring.staleness`
+    explains it); a claim is listed once: as its own dependency if it is one, else through
+    the first concept or thesis that leads to it."""
+    if evidence is None or thesis_id not in evidence.scores.theses:
+        return []
+    moves: dict[str, ClaimMove] = {}
+
+    def visit(current: str, via: tuple[str, ...]) -> None:
+        thesis = wiki.pages[current].model
+        assert isinstance(thesis, Thesis), current  # only theses depend on theses
+        recorded = thesis.reviewed.fingerprints if thesis.reviewed else {}
+        # Claims it names first, then its concepts, then the theses it builds on.
+        order = ("claim", "concept", "thesis")
+        for dependency in sorted(thesis.depends_on, key=lambda d: order.index(d.target_kind)):
+            target, kind = dependency.target, dependency.target_kind
+            if kind == "thesis":
+                upstream = evidence.scores.theses.get(target)
+                if upstream is not None and upstream.stale and target not in (current, *via):
+                    visit(target, (*via, target))
+                continue
+            if target not in recorded or recorded[target] == evidence.scores.fingerprints.get(
+                target
+            ):
+                continue
+            changed = _moved_claims(wiki, evidence, kind, target, recorded[target])
+            for claim_id, old in changed:
+                through = via if kind == "claim" else (*via, target)
+                moves.setdefault(
+                    claim_id, ClaimMove(claim_id, old, evidence.claim(claim_id), through)
+                )
+
+    visit(thesis_id, ())
+    return list(moves.values())
+
+
+def _moved_claims(
+    wiki: Wiki, evidence: Any, kind: str, target: str, recorded: str
+) -> list[tuple[str, Any]]:
+    """(claim id, old grade) of a claim or concept dependency whose fingerprint changed: the
+    claim itself (old grade None when more than its grade changed), or the one claim of the
+    concept whose old grade explains the recorded concept fingerprint (none if no grade does)."""
+    from wiki.scoring.staleness import claim_fingerprint, concept_fingerprint
+
+    fingerprints = evidence.scores.fingerprints
+    if kind == "claim" and target in wiki.claims:
+        entry = wiki.claims[target]
+        benchmarks = _concept(wiki.pages[entry.page_id]).benchmarks
+        now = evidence.claim(target).effective_grade
+        for grade in GRADE_ORDER:
+            if grade is not now and claim_fingerprint(entry.claim, grade, benchmarks) == recorded:
+                return [(target, grade)]
+        return [(target, None)]
+    if kind == "concept" and target in wiki.pages:
+        concept = _concept(wiki.pages[target])
+        own = {claim.id: fingerprints[claim.id] for claim in concept.claims}
+        for claim in concept.claims:
+            now = evidence.claim(claim.id).effective_grade
+            for grade in GRADE_ORDER:
+                trial = {**own, claim.id: claim_fingerprint(claim, grade, concept.benchmarks)}
+                if grade is not now and concept_fingerprint(trial, concept.benchmarks) == recorded:
+                    return [(claim.id, grade)]
+    return []
 
 
 RECENT_CHANGES = 10
@@ -463,17 +618,26 @@ def _claims_by_page(wiki: Wiki) -> list[tuple[LoadedPage, list[Any]]]:
     ]
 
 
-def _graph_svg(wiki: Wiki, evidence: Any) -> str:
+# Beyond this many nodes the static drawing (for readers without scripts) is left out: at
+# 5,000 generated pages it was 9.7 MB of SVG that the browser parsed before the page showed.
+STATIC_GRAPH_MAX_NODES = 400
+
+
+def _graph_svg(wiki: Wiki, evidence: Any) -> tuple[str, int]:
     """The thesis-dependency graph as inline SVG, node links relative to graph.md; with
-    evidence, stale theses and claims' effective grades and verdicts are marked."""
+    evidence, stale theses and claims' effective grades and verdicts are marked. With its
+    node count; no SVG ('') above STATIC_GRAPH_MAX_NODES."""
     links = PageLinks(wiki, GRAPH_PAGE)
     graph = depgraph.thesis_dependency_graph(wiki.graph.digraph)
-    return depgraph.draw_svg(
+    if graph.number_of_nodes() > STATIC_GRAPH_MAX_NODES:
+        return "", graph.number_of_nodes()
+    svg = depgraph.draw_svg(
         graph,
         href=lambda node: _as_html(links.url(node)),
         label=links.label,
         mark=lambda node: _graph_mark(wiki, evidence, node),
     )
+    return svg, graph.number_of_nodes()
 
 
 def _graph_mark(wiki: Wiki, evidence: Any, node: str) -> depgraph.Mark | None:

@@ -8,7 +8,8 @@ packaged templates read for that page:
   the libraries rendering goes through, the settings, the content root, and a digest of
   the evidence (scores without content fingerprints, grade history, runs, plots, protocol
   cards) -- any change there re-renders every page;
-- the page's own model (its JSON), id, kind and file;
+- the page's own model (its JSON), id, kind, file name and file text (some values show as
+  written: a figure's digits);
 - for every page it can show something of (its neighbours), that page's model hash. The
   neighbours are found generously: every id named anywhere in the page's JSON (links in
   prose, related pages, sources, dependencies), the graph's references and referrers of the
@@ -147,7 +148,11 @@ class PageInputs:
         for page in self.wiki.pages.values():
             text = page.model.model_dump_json()
             self.page_json[page.id] = text
-            self.page_hash[page.id] = _sha(page.id, page.kind, str(page.path), text)
+            # the file's text too: templates show some values as written (a figure's digits)
+            written = hashlib.sha256(page.locations.source.encode("utf-8", "surrogatepass"))
+            self.page_hash[page.id] = _sha(
+                page.id, page.kind, str(page.path), text, written.hexdigest()
+            )
 
     def bytecode_cache(self, build_dir: Path) -> Any:
         """Compiled templates kept between builds. jinja2 checks each against its source;
@@ -271,7 +276,6 @@ class RenderCache:
     hits: int = 0
     misses: int = 0
     rendered: list[str] = field(default_factory=list)  # paths rendered (stored) this build
-    graph_digest: str | None = None  # set by render_pages: the graph data file has the same inputs
 
     @classmethod
     def load(cls, build_dir: Path) -> RenderCache:

@@ -235,6 +235,8 @@ class Source(Strict):
 
     kind: Literal["source"]
     title: str
+    # The name readers know it by ("DINO"): citations show it instead of the cut title.
+    short: str | None = Field(default=None, min_length=1, max_length=40)
     authors: list[str] = Field(default_factory=list)
     year: int = Field(ge=1900, le=2100, strict=True)  # 2026, not "2026"
     url: str | None = None

@@ -30,7 +30,6 @@ from filelock import FileLock
 
 from wiki.corpus import Wiki
 from wiki.errors import ContentError, ContentErrors, display_path
-from wiki.graph_data import GRAPH_DATA_FILE, graph_document, graph_script
 from wiki.mkdocs_config import (
     ASSETS_URL,
     GeneratedWriteError,
@@ -119,13 +118,10 @@ def build_site(
 
         # a forced build renders every page too (and records them for the next build)
         cache = RenderCache(build_dir / "docs") if force else RenderCache.load(build_dir)
-        pages = render_pages(wiki, settings, evidence, cache)
-        graph_data = cache.reuse(
-            GRAPH_DATA_FILE,
-            cache.graph_digest and cache.graph_digest + ":data",  # what graph.md reads
-            lambda: graph_script(graph_document(wiki, evidence)),
-        )
-        files = {**pages, **asset_files(), GRAPH_DATA_FILE: graph_data}
+        files = {
+            **render_pages(wiki, settings, evidence, cache),
+            **asset_files(),
+        }
         changes = write_tree(build_dir / "docs", files)
         try:
             cache.save(build_dir)  # the docs tree now holds what the cache records

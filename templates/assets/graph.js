@@ -1,7 +1,10 @@
 /* The interactive dependency graph (graph page) and the local graph on each page.
  *
- * Data: window.wikiGraphData, written by `wiki build` (wiki/graph_data.py) into
- * assets/graph-data.js. Drawing: cytoscape.js, vendored under assets/vendor/.
+ * Data (wiki/graph_data.py): the graph page loads the whole graph, window.wikiGraphData,
+ * from assets/graph-data.js (edges as [source, target, kind] index triples); every other
+ * page carries its own neighbourhood as JSON in its .wiki-local-graph's data-graph, so
+ * no page but the graph page loads the whole wiki. Drawing: cytoscape.js, vendored under
+ * assets/vendor/.
  * Nothing is fetched, so it works from file:// as well as served. Text from the wiki only
  * ever reaches the page through textContent, attributes or the canvas, never as HTML.
  *
@@ -34,7 +37,20 @@
 
   window.wikiGraphs = []; // the cytoscape instances, for tests and the console
 
+  /* Edges as objects, from graph-data.js's index triples or a page's inline list. */
+  function expandEdges(doc) {
+    if (!doc.edge_kinds) return doc;
+    var edges = doc.edges.map(function (triple) {
+      return {
+        source: doc.nodes[triple[0]].id, target: doc.nodes[triple[1]].id,
+        kind: doc.edge_kinds[triple[2]]
+      };
+    });
+    return { nodes: doc.nodes, edges: edges };
+  }
+
   function graphIndex(doc) {
+    doc = expandEdges(doc);
     var byId = {}, neighbours = {}, claimsOf = {};
     doc.nodes.forEach(function (node) {
       byId[node.id] = node;
@@ -83,7 +99,7 @@
 
   function labelOf(node) {
     var mark = { stale: "\u26a0 STALE \u00b7 ", down: "\u25bc ", up: "\u25b2 " }[markOf(node)] || "";
-    var label = mark + node.title;
+    var label = mark + (node.short || node.title);  // a source by its short name
     if (node.kind === "claim" && node.grade) {
       var grade = node.moved ? node.literature_grade + "\u2192" + node.grade : node.grade;
       label += "\n" + grade + (node.verdict ? " \u00b7 " + node.verdict : "");
@@ -236,7 +252,13 @@
 
   function localGraph(container, index, base) {
     var id = container.getAttribute("data-node");
-    if (!index.byId[id]) return;
+    var inline = container.getAttribute("data-graph");
+    if (inline) {
+      var doc = null;
+      try { doc = JSON.parse(inline); } catch (error) { /* no graph, as below */ }
+      index = doc ? graphIndex(doc) : null;
+    }
+    if (!index || !index.byId[id]) return;
     var ids = neighbourhood(index, [id], 1, LOCAL_MAX_NODES);
     if (ids.length < 2) { container.hidden = true; return; }
     var canvas = element("div", "wiki-graph-canvas wiki-graph-canvas--local");
@@ -336,7 +358,8 @@
       var query = text.trim().toLowerCase();
       if (!query) return [];
       return index.doc.nodes.filter(function (node) {
-        return node.id.indexOf(query) >= 0 || node.title.toLowerCase().indexOf(query) >= 0;
+        var names = (node.title + " " + (node.short || "")).toLowerCase();
+        return node.id.indexOf(query) >= 0 || names.indexOf(query) >= 0;
       }).slice(0, 12);
     }
 
@@ -461,17 +484,25 @@
 
   /* --- start ------------------------------------------------------------------------ */
 
+  function mark(name) {  // timings for benchmarks/bench_graph.py (performance entries)
+    if (window.performance && performance.mark) performance.mark(name);
+  }
+
   function start() {
-    if (!window.cytoscape || !window.wikiGraphData) return; // the static SVG stays
-    var index = graphIndex(window.wikiGraphData);
+    if (!window.cytoscape) return; // the static SVG stays
+    mark("wiki-graph-start");
+    var index = window.wikiGraphData ? graphIndex(window.wikiGraphData) : null;
+    mark("wiki-graph-indexed");
     var base = siteBase();
     document.querySelectorAll(".wiki-graph-app").forEach(function (container) {
+      if (!index) return;
       document.querySelectorAll(".wiki-graph-static").forEach(function (svg) { svg.hidden = true; });
       graphApp(container, index, base);
     });
     document.querySelectorAll(".wiki-local-graph[data-node]").forEach(function (container) {
       localGraph(container, index, base);
     });
+    mark("wiki-graph-drawn");
     // Follow the light/dark toggle: label colours come from the theme.
     new MutationObserver(function () {
       window.wikiGraphs.forEach(function (cy) { cy.style(stylesheet()); });
