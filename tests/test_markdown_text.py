@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import html as htmllib
 import random
 import re
 from html.parser import HTMLParser
@@ -354,3 +355,13 @@ def test_entities_keep_exactly_the_alphanumerics_and_the_kept_punctuation() -> N
             for _ in range(8)
         )
         assert entities(text) == by_definition(text), repr(text)
+
+
+def test_a_wiki_link_carries_its_targets_preview_as_an_escaped_hover_title() -> None:
+    preview = 'Predicts "embeddings" <not pixels> & more'
+    previewed = LinkTarget("../concepts/jepa.md", "JEPA", preview)
+    html = to_html(prose_block("See [[jepa]].", lambda node_id: previewed))
+    titles = re.findall(r'<a href="[^"]*" title="([^"]*)">JEPA</a>', html)
+    assert len(titles) == 1 and "<" not in titles[0]  # escaped: no attribute breaks out
+    assert htmllib.unescape(titles[0]) == preview
+    assert "title=" not in to_html(prose_block("See [[jepa]].", resolve))  # none given, none shown

@@ -32,6 +32,7 @@ from wiki.references import LINK_PATTERN  # the linker's pattern: render and che
 class LinkTarget:
     url: str  # relative Markdown path, optionally with '#anchor', e.g. '../sources/a-paper.md'
     label: str  # plain text shown when the link gives none (a page title or a claim id)
+    title: str = ""  # plain text the link's hover shows (a claim's statement, a summary)
 
 
 # Maps a page or claim id to its LinkTarget, relative to the page being rendered; None for
@@ -112,6 +113,8 @@ def _wiki_link_rule(state: StateInline, silent: bool) -> bool:
         else:
             opening = state.push("link_open", "a", 1)
             opening.attrs = {"href": target.url}
+            if target.title:
+                opening.attrs["title"] = target.title
             opening.markup = WIKI_LINK_MARKUP
             if match.group(2):  # the label, without the spaces around it
                 _tokenize_inside(state, match.start(2), match.end(2))

@@ -322,6 +322,11 @@ class PageLinks:
         """What a link's hover shows (the theme's tooltips, from file:// too): a claim's
         statement, a concept's or entity's summary, a thesis's position, a source's title;
         one line of plain text, escaped for a Markdown link title."""
+        text = self.preview_text(node_id)
+        return plain_text(text).replace('"', "&quot;") if text else ""
+
+    def preview_text(self, node_id: str) -> str:
+        """The hover preview as one line of text, unescaped (for an HTML attribute)."""
         entry = self.wiki.claims.get(node_id)
         if entry is not None:
             text = entry.claim.statement
@@ -330,7 +335,7 @@ class PageLinks:
             text = getattr(model, "summary", "") or getattr(model, "position", "")
             if isinstance(model, Source):
                 text = model.title
-        return plain_text(plain_statement(text)).replace('"', "&quot;") if text else ""
+        return plain_statement(text) if text else ""
 
     def cite(self, node_id: str) -> str:
         """A compact link for lists of citations: a source shows as its short name and year
@@ -345,7 +350,7 @@ class PageLinks:
     def resolve(self, node_id: str) -> LinkTarget | None:
         if node_id not in self.wiki.claims and node_id not in self.wiki.pages:
             return None
-        return LinkTarget(self.url(node_id), self.label(node_id))
+        return LinkTarget(self.url(node_id), self.label(node_id), self.preview_text(node_id))
 
     def prose(self, text: str) -> str:
         """A Markdown prose field as a block of its own."""
