@@ -156,7 +156,7 @@ def test_user_templates_turn_the_cache_off(project: Path) -> None:
     assert cache.hits == 0 and cache.misses == 0
 
 
-def test_split_claims_index_rerenders_the_part_holding_an_edited_claim(
+def test_split_claims_index_rerenders_the_parts_showing_an_edited_claim(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(render, "CLAIMS_PER_PAGE", 10)
@@ -167,7 +167,9 @@ def test_split_claims_index_rerenders_the_part_holding_an_edited_claim(
     parts = [path for path in cached if path.startswith("claims/")]
     edited = [path for path in parts if "Edited claim" in cached[path]]
     assert len(parts) > 2 and len(edited) == 1
-    assert set(cache.rendered) & set(parts) == set(edited)
+    # the part holding it, and parts whose claims link to its page (previews), no others
+    assert set(edited) <= set(cache.rendered)
+    assert len(set(cache.rendered) & set(parts)) < len(parts)
 
 
 def test_a_figure_written_differently_is_rendered_again(project: Path) -> None:
@@ -176,3 +178,15 @@ def test_a_figure_written_differently_is_rendered_again(project: Path) -> None:
     cached, cold, _ = cached_and_cold(project)
     assert differing(cached, cold) == []
     assert "89.00" in cached["concepts/concept-2.md"]
+
+
+def test_summary_edit_shows_in_the_previews_of_the_claims_index(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Links carry their target's summary as a preview, the claims index's too."""
+    for per_page in (1000, 10):  # one claims.md, then claims.md with parts
+        monkeypatch.setattr(render, "CLAIMS_PER_PAGE", per_page)
+        cached_and_cold(project)
+        edit(project, "concept-5", "summary: ", f"summary: Preview {per_page}, ")
+        cached, cold, _ = cached_and_cold(project)
+        assert differing(cached, cold) == []

@@ -157,7 +157,8 @@ def render_pages(
         if not reused(CLAIMS_PAGE, inputs.claims_digest(groups, "one") if inputs else None):
             render(CLAIMS_PAGE, "claims.md.j2", claims=groups, parts=[], part=None)
     else:
-        if not reused(CLAIMS_PAGE, inputs.claims_digest([], layout) if inputs else None):
+        ends = [end for part in parts for end in (part.first, part.last)]
+        if not reused(CLAIMS_PAGE, inputs.claims_digest([], layout, ends) if inputs else None):
             render(CLAIMS_PAGE, "claims.md.j2", claims=[], parts=parts, part=None)
         for part in parts:
             digest = (

@@ -18,8 +18,9 @@ packaged templates read for that page:
   A neighbour that appears or disappears changes the digest too.
 
 Index pages: a page of the claims index (`claims.md`, or its parts `claims/<n>.md`) hashes
-every page's id, kind and title and every claim's page (what links and citations show),
-source years, how the index is split, and the claims of the pages it lists; `graph.md`
+every page's id, kind and title and every claim's page, how the index is split, the
+claims of the pages it lists and the model hashes of those pages and of every page their
+claims name (a link shows its target's preview); `graph.md`
 (and the graph data file) hashes the wiki graph's nodes and edges, every title and every
 claim. The home page, the kind index pages and the runs page read the whole
 wiki and cost little: they are always rendered.
@@ -236,11 +237,21 @@ class PageInputs:
             )
         return self._titles
 
-    def claims_digest(self, groups: list[tuple[LoadedPage, list[Any]]], layout: str) -> str:
-        """A page of the claims index: the claims of the pages it lists (with links, grades
-        and citations, as `titles_key`), and `layout`, how the index is split in parts."""
+    def claims_digest(
+        self, groups: list[tuple[LoadedPage, list[Any]]], layout: str, shown: Iterable[str] = ()
+    ) -> str:
+        """A page of the claims index: the claims of the pages it lists, those pages and
+        every page their claims name (links show a title and a preview, citations a
+        title and year), `shown` (more pages it links to), and `layout`, how the index is
+        split in parts."""
         claims = [self._claims_json(page) for page, _ in groups]
-        return _sha(self.global_key, "claims", layout, self.titles_key(), *claims)
+        named = {page.id for page, _ in groups} | set(shown)
+        for text in claims:
+            named.update(ID_TOKEN.findall(text))
+        holders = {self._holder_of.get(node, "") for node in named}
+        holders.discard("")
+        linked = [f"{other}={self.page_hash[other]}" for other in sorted(holders)]
+        return _sha(self.global_key, "claims", layout, self.titles_key(), *claims, *linked)
 
     def _claims_json(self, page: LoadedPage) -> str:
         text = self._claims_text.get(page.id)
