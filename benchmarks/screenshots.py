@@ -1,6 +1,6 @@
 """Screenshots of a built site from file://, in headless Chromium, at 1400 and 390 px.
 
-usage: python benchmarks/screenshots.py SITE_FOLDER OUTPUT_FOLDER   (e.g. site benchmarks/screenshots)
+usage: python benchmarks/screenshots.py SITE_FOLDER OUTPUT_FOLDER
 
 Builds nothing. For each width it opens the home page, the JEPA concept page and the
 graph page, saves a screenshot of each (the JEPA page at its full height, the others as

@@ -166,28 +166,34 @@ def _direct_table(lines: list[str]) -> str | None:
     if len(delimiter) != len(header):
         return None
     styles = [_alignment(cell) for cell in delimiter]
-    out = ["<table>\n<thead>\n<tr>\n"]
-    for cell, style in zip(header, styles, strict=True):
-        html = _inline_html(cell)
-        if html is None:
-            return None
-        out.append(f"<th{style}>{html}</th>\n")
-    out.append("</tr>\n</thead>\n")
+    head = _table_row("th", header, styles)
+    if head is None:
+        return None
+    out = ["<table>\n<thead>\n", head, "</thead>\n"]
     if body:
         out.append("<tbody>\n")
         for row in body:
             assert row is not None
             if len(row) != len(header):
                 return None  # markdown-it pads or cuts rows: leave those to it
-            out.append("<tr>\n")
-            for cell, style in zip(row, styles, strict=True):
-                html = _inline_html(cell)
-                if html is None:
-                    return None
-                out.append(f"<td{style}>{html}</td>\n")
-            out.append("</tr>\n")
+            cells = _table_row("td", row, styles)
+            if cells is None:
+                return None
+            out.append(cells)
         out.append("</tbody>\n")
     out.append("</table>\n")
+    return "".join(out)
+
+
+def _table_row(tag: str, cells: list[str], styles: list[str]) -> str | None:
+    """One `<tr>` of `tag` cells, or None when a cell needs markdown-it."""
+    out = ["<tr>\n"]
+    for cell, style in zip(cells, styles, strict=True):
+        html = _inline_html(cell)
+        if html is None:
+            return None
+        out.append(f"<{tag}{style}>{html}</{tag}>\n")
+    out.append("</tr>\n")
     return "".join(out)
 
 
