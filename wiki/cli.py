@@ -41,6 +41,7 @@ from wiki.errors import ContentErrors, display_path
 if TYPE_CHECKING:
     from wiki.corpus import Wiki
     from wiki.errors import ContentError
+    from wiki.site import BuildReport
 
 
 def check_experiments(wiki: Wiki) -> list[ContentError]:
@@ -172,10 +173,6 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
             f"{_html_summary(report)})"
         )
     )
-
-
-if TYPE_CHECKING:
-    from wiki.site import BuildReport
 
 
 def _html_summary(report: BuildReport) -> str:

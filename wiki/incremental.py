@@ -90,13 +90,13 @@ def run_build(
     config: Any,
     config_path: Path,
     previous: dict[str, Any] | None,
-    previous_site: Path,
     out: Path,
     cache_dir: Path | None = None,
 ) -> BuildOutcome:
     """Build the site into `config.site_dir` (an empty staging folder but for the marker).
 
-    With a usable `previous` state of `previous_site`, only changed pages are rendered;
+    With a usable `previous` state of the site now at `out`, only changed pages are
+    rendered (the rest hard-linked from `out`);
     raises `NotIncremental` when that turns out impossible (the caller then builds in full
     into a fresh staging folder). Warnings go to the `mkdocs` logger as in mkdocs' build;
     in strict mode any warning aborts, as `mkdocs build --strict` does. `cache_dir` keeps
@@ -132,7 +132,7 @@ def run_build(
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
         if changed is not None:
             expected = {f.dest_uri for f in files if f.inclusion.is_included()}
-            _link_tree(previous_site, site, expected)
+            _link_tree(out, site, expected)
         assert previous is not None or changed is None
         recorded = previous["pages"] if previous is not None else {}
 
@@ -186,7 +186,7 @@ def run_build(
                 page.title = page.title  # keep it for the nav of the pages still to build
                 page.content = page.markdown = None
         if search is not None and changed is not None:
-            old = _entries_by_url(previous_site)
+            old = _entries_by_url(out)
             search.entries = [
                 entry
                 for file in doc_files

@@ -258,7 +258,6 @@ def publish_site(
     rendered again: what they logged last time). On failure the staging folder is
     removed, `out` is left as it was, and strict-mode warnings are raised as ContentErrors.
     """
-    from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
     from wiki.incremental import NotIncremental, forget_state, load_state, save_state
@@ -275,7 +274,7 @@ def publish_site(
                     warnings.clear()
                     try:
                         outcome = _run_mkdocs(
-                            load_config, config_path, staging, strict, previous, out, build_dir
+                            config_path, staging, strict, previous, out, build_dir
                         )
                         break
                     except NotIncremental:
@@ -320,7 +319,6 @@ def _fresh_staging(out: Path) -> Path:
 
 
 def _run_mkdocs(
-    load_config: Any,
     config_path: Path,
     staging: Path,
     strict: bool,
@@ -328,13 +326,15 @@ def _run_mkdocs(
     out: Path,
     build_dir: Path | None,
 ) -> Any:
+    from mkdocs.config import load_config
+
     from wiki.incremental import run_build
 
     config = load_config(str(config_path), site_dir=str(staging), strict=strict)
     config.plugins.on_startup(command="build", dirty=False)
     cache = build_dir / "theme-cache" if build_dir is not None else None
     try:
-        return run_build(config, config_path, previous, out, out, cache)
+        return run_build(config, config_path, previous, out, cache)
     finally:
         config.plugins.on_shutdown()
 
