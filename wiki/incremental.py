@@ -34,6 +34,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from wiki.mkdocs_config import folder_digest
+
 STATE_FILE = "site-state.json"  # in the build folder: the per-page state of the last site
 STATE_FORMAT = 1
 # Plugins whose events are known to depend on nothing but the page at hand (material's
@@ -247,16 +249,7 @@ def config_key(config: Any, config_path: Path) -> str:
         digest.update(f"{name}={type(plugin).__module__}.{type(plugin).__qualname__};".encode())
     digest.update(str(sorted(config.theme.dirs)).encode())
     if config.theme.custom_dir:  # a theme override: its templates shape every page
-        digest.update(_folder_digest(Path(config.theme.custom_dir)).encode())
-    return digest.hexdigest()
-
-
-def _folder_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        digest.update(folder_digest(Path(config.theme.custom_dir)).encode())
     return digest.hexdigest()
 
 
