@@ -524,26 +524,14 @@ def _moved_claims(
     """(claim id, old grade) of a claim or concept dependency whose fingerprint changed: the
     claim itself (old grade None when more than its grade changed), or the one claim of the
     concept whose old grade explains the recorded concept fingerprint (none if no grade does)."""
-    from wiki.scoring.staleness import claim_fingerprint, concept_fingerprint
+    from wiki.scoring.staleness import moved_concept_claim, old_claim_grade
 
-    fingerprints = evidence.scores.fingerprints
+    claims, fingerprints = evidence.scores.claims, evidence.scores.fingerprints
     if kind == "claim" and target in wiki.claims:
-        entry = wiki.claims[target]
-        benchmarks = _concept(wiki.pages[entry.page_id]).benchmarks
-        now = evidence.claim(target).effective_grade
-        for grade in GRADE_ORDER:
-            if grade is not now and claim_fingerprint(entry.claim, grade, benchmarks) == recorded:
-                return [(target, grade)]
-        return [(target, None)]
+        return [(target, old_claim_grade(wiki, claims, target, recorded))]
     if kind == "concept" and target in wiki.pages:
-        concept = _concept(wiki.pages[target])
-        own = {claim.id: fingerprints[claim.id] for claim in concept.claims}
-        for claim in concept.claims:
-            now = evidence.claim(claim.id).effective_grade
-            for grade in GRADE_ORDER:
-                trial = {**own, claim.id: claim_fingerprint(claim, grade, concept.benchmarks)}
-                if grade is not now and concept_fingerprint(trial, concept.benchmarks) == recorded:
-                    return [(claim.id, grade)]
+        moved = moved_concept_claim(wiki, claims, fingerprints, target, recorded)
+        return [moved] if moved is not None else []
     return []
 
 

@@ -189,9 +189,8 @@ def _explain_change(
 def _explain_claim_change(
     wiki: Any, claims: Mapping[str, ClaimScore], claim_id: str, recorded: str
 ) -> str:
-    entry, score = wiki.claims[claim_id], claims[claim_id]
-    benchmarks = wiki.pages[entry.page_id].model.benchmarks
-    old = _grade_matching(recorded, score, lambda g: claim_fingerprint(entry.claim, g, benchmarks))
+    score = claims[claim_id]
+    old = old_claim_grade(wiki, claims, claim_id, recorded)
     if old is not None:
         return f"claim {claim_id} moved {old.value} -> {grade_and_cause(score)}"
     return (
@@ -207,6 +206,33 @@ def _explain_concept_change(
     page_id: str,
     recorded: str,
 ) -> str:
+    moved = moved_concept_claim(wiki, claims, fingerprints, page_id, recorded)
+    if moved is not None:
+        claim_id, old = moved
+        cause = grade_and_cause(claims[claim_id])
+        return f"concept {page_id}: claim {claim_id} moved {old.value} -> {cause}"
+    return f"concept {page_id} changed (a claim's statement, grade or sources, or its benchmarks)"
+
+
+def old_claim_grade(
+    wiki: Any, claims: Mapping[str, ClaimScore], claim_id: str, recorded: str
+) -> Grade | None:
+    """The grade under which today's claim hashes to the `recorded` fingerprint: its grade
+    at review time, when only the grade moved; None when more than the grade changed."""
+    entry, score = wiki.claims[claim_id], claims[claim_id]
+    benchmarks = wiki.pages[entry.page_id].model.benchmarks
+    return _grade_matching(recorded, score, lambda g: claim_fingerprint(entry.claim, g, benchmarks))
+
+
+def moved_concept_claim(
+    wiki: Any,
+    claims: Mapping[str, ClaimScore],
+    fingerprints: Mapping[str, str],
+    page_id: str,
+    recorded: str,
+) -> tuple[str, Grade] | None:
+    """(claim id, grade at review time) of the one claim of a concept whose grade change
+    alone explains the concept's `recorded` fingerprint; None when no grade change does."""
     page = wiki.pages[page_id].model
     own = {claim.id: fingerprints[claim.id] for claim in page.claims}
     for claim in page.claims:
@@ -217,9 +243,8 @@ def _explain_concept_change(
 
         old = _grade_matching(recorded, claims[claim.id], with_grade)
         if old is not None:
-            cause = grade_and_cause(claims[claim.id])
-            return f"concept {page_id}: claim {claim.id} moved {old.value} -> {cause}"
-    return f"concept {page_id} changed (a claim's statement, grade or sources, or its benchmarks)"
+            return claim.id, old
+    return None
 
 
 def _grade_matching(recorded: str, score: ClaimScore, fingerprint: Any) -> Grade | None:
