@@ -131,3 +131,18 @@ def test_plots_stay_readable_on_a_phone(uncertain_pages) -> None:
         assert smallest_text_px(uncertain_pages[path]) >= 8, path
     tiny = '<svg width="1400pt" height="10pt"><text style="font-size: 10px">x</text></svg>'
     assert smallest_text_px(tiny) < 3 < MIN_FONT_PT  # the check can fail: a wide old plot
+
+
+def test_a_control_the_runs_did_not_measure_is_left_out(mini_wiki: Wiki, tmp_path: Path) -> None:
+    # A config may leave an arm out (a link that trains only the arm it reads): its control
+    # metrics then have no value on any seed and get no row, instead of a row of blanks.
+    partial = {name: value for name, value in CONTROLS.items() if name != "min_knn_probe_r2"}
+    metrics = [{**GOOD, **partial, "min_probe_r2": 0.97} for _ in range(3)]
+    records = records_for(mini_wiki, "lewm-stable", metrics, [sweep([0.6, 0.8, 1.0])] * 3)
+    settings = load_settings(tmp_path)
+    pages = render_pages(
+        mini_wiki, settings, evidence=gather_evidence(mini_wiki, records, settings)
+    )
+    section = _claim_section(pages["concepts/jepa.md"], "lewm-stable")
+    assert "min&#95;projector&#95;knn&#95;probe&#95;r2</code> (control)" in section
+    assert "min&#95;knn&#95;probe&#95;r2</code> (control)" not in section

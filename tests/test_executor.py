@@ -3,6 +3,7 @@
 import pytest
 from fake_registry import THREAD_PROBE
 
+import wiki.executor as executor
 from wiki.executor import RunJob, execute
 
 torch = pytest.importorskip("torch")
@@ -30,8 +31,6 @@ def test_the_pool_starts_no_more_jobs_than_it_has_workers(monkeypatch):
     """Progress says "running" for a started job: so no job may wait queued inside the pool."""
     from concurrent.futures import Future
 
-    import wiki.executor as executor
-
     class InlinePool:  # runs each submitted job at once, like a free worker would
         def __init__(self, *args, **kwargs):
             pass
@@ -56,3 +55,13 @@ def test_the_pool_starts_no_more_jobs_than_it_has_workers(monkeypatch):
         in_flight.append(len(started) - done)
     assert sorted(started) == list(range(6))
     assert max(in_flight) <= 2, in_flight
+
+
+def test_by_default_a_lone_run_gets_every_core_and_many_runs_one_each(monkeypatch):
+    monkeypatch.setattr(executor.os, "cpu_count", lambda: 2)
+    threads_seen: list[int] = []
+    monkeypatch.setattr(executor, "execute", lambda job, threads: threads_seen.append(threads))
+    list(executor.LocalExecutor().run_all([RunJob("0" * 16, "any", {}, 0)]))
+    assert threads_seen == [2]  # in this process, its trainings side by side
+    assert executor._workers(None, 6) == 2 and executor._workers(1, 6) == 1
+    assert executor._workers(2, 1) == 1  # --jobs 2 with one run: no idle worker

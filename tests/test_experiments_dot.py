@@ -219,3 +219,13 @@ def test_collapse_prevention_sweep_retrains_only_the_sigreg_arm_at_each_lambda(t
     assert at_configured == tiny_results["collapse_prevention"].metrics["sigreg_emb_std"]
     assert len(set(result.curves["sweep:sigreg_emb_std"])) == 3  # lambda changes the arm
     assert "sweep:lambda" not in tiny_results["collapse_prevention"].curves
+
+
+def test_collapse_prevention_with_fewer_methods_gives_the_full_runs_arms(tiny_results):
+    # lewm-stable's link trains only the sigreg arm (and the collapsed control): its numbers
+    # must be the full run's, since each arm starts from the same weights and batches.
+    params = {**TINY["collapse_prevention"], "methods": ["sigreg"]}
+    subset = run_experiment("collapse_prevention", params, seed=0).metrics
+    full = tiny_results["collapse_prevention"].metrics
+    assert sorted({name.split("_")[0] for name in subset}) == ["collapsed", "sigreg"]
+    assert subset == {name: full[name] for name in subset}

@@ -12,7 +12,7 @@ from wiki.corpus import load_wiki
 from wiki.executor import RunJob, RunOutcome, capped_jobs
 from wiki.ledger import Ledger
 from wiki.scoring.types import Verdict
-from wiki.verify import parse_seeds, verify_claims
+from wiki.verify import parse_seeds, plan_verification, verify_claims
 
 CONCEPT = """\
 kind: concept
@@ -189,3 +189,52 @@ def test_a_run_the_ledger_refuses_goes_to_a_recovery_file(wiki, tmp_path: Path) 
     assert "is a folder" in result.unsaved[0].error
     saved = [line for line in recovery.read_text().splitlines() if line]
     assert [json.loads(line)["seed"] for line in saved] == [1, 2]
+
+
+TWO_CONFIGS = """\
+kind: concept
+title: Topic
+status: emerging
+summary: s
+claims:
+  - id: stable
+    statement: Training is stable.
+    evidence: {grade: moderate, sources: [paper]}
+    experiments:
+      - experiment: toy
+        params: {steps: 5}
+        seeds: 2
+        expect: {probe_r2: "> 0.9"}
+      - experiment: toy
+        scope: indirect
+        params: {steps: 500}
+        seeds: 2
+        expect: {probe_r2: "> 0.9"}
+"""
+
+
+class StepsCostExecutor(FakeExecutor):
+    """Reports each run as costing its config's steps in seconds, at two threads."""
+
+    def run_all(self, jobs, on_start=lambda job: None):
+        for outcome in super().run_all(jobs, on_start):
+            outcome.seconds, outcome.threads = outcome.job.config["steps"] / 100, 2
+            yield outcome
+
+
+def test_runs_start_longest_first_by_what_the_same_config_cost_before(
+    write_pages, tmp_path: Path
+) -> None:
+    wiki = load_wiki(write_pages({"topic.yaml": TWO_CONFIGS, "paper.yaml": PAPER}))
+    ledger = Ledger(tmp_path / "runs.jsonl")
+    first = StepsCostExecutor()
+    verify(wiki, ledger, first)
+    assert [job.config["steps"] for job in first.started] == [5, 5, 500, 500]  # plan order
+    again = StepsCostExecutor()
+    verify(wiki, ledger, again, force=True)
+    assert [job.config["steps"] for job in again.started] == [500, 500, 5, 5]
+    # a config with no recorded run has no estimate and goes first
+    cheap_only = [record for record in ledger.records() if record.config["steps"] == 5]
+    plan = plan_verification(wiki, ["stable"], cheap_only, force=True, registry=FAKE_REGISTRY)
+    assert [job.config["steps"] for job in plan.jobs] == [500, 500, 5, 5]
+    assert [plan.expected_cost.get(job.key) for job in plan.jobs] == [None, None, 0.1, 0.1]

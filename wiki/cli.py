@@ -233,7 +233,10 @@ def verify(
         typer.Option(metavar="SEEDS", help="Seeds to run instead of each link's: 0-4 or 0,3,7."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rerun even when cached.")] = False,
-    jobs: Annotated[int, typer.Option(min=1, help="Runs in parallel (processes).")] = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Runs in parallel (processes; default: one per core)."),
+    ] = None,
     executor_name: Annotated[
         str | None,
         typer.Option(

@@ -108,7 +108,7 @@ def load_wiki_or_exit(
 
 
 def executor_or_exit(
-    settings: Settings, name: str | None, address: str | None, jobs: int
+    settings: Settings, name: str | None, address: str | None, jobs: int | None
 ) -> Executor:
     """The executor `--executor` (or tool.wiki.executor) names, checked before anything runs."""
     from wiki.executor import LocalExecutor, capped_jobs
@@ -125,7 +125,8 @@ def executor_or_exit(
         fail_usage(f"executor {name!r}: use --executor local or --executor ray")
     from wiki.ray_executor import RayExecutor, RayUnavailable
 
-    executor = RayExecutor.for_jobs(address or settings.ray_address or None, jobs)
+    # On Ray, runs without --jobs take every core of this machine's count, as before.
+    executor = RayExecutor.for_jobs(address or settings.ray_address or None, jobs or 1)
     try:
         executor.check()
     except RayUnavailable as error:

@@ -3,7 +3,8 @@
 A job names its registry; the process that runs it loads that registry through the
 `wiki.experiments` entry points and lets it set the job's thread count first.
 
-`LocalExecutor` runs in this process (one job) or in a process pool (`--jobs N`).
+`LocalExecutor` runs in this process (one worker) or in a process pool (`--jobs N`; by
+default one worker per core).
 A distributed engine only has to implement `Executor.run_all`.
 """
 
@@ -89,30 +90,43 @@ def _threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 2) // jobs)
 
 
-def capped_jobs(requested: int) -> tuple[int, str | None]:
+def _workers(requested: int | None, runs: int) -> int:
+    """Processes for `runs` runs: `--jobs` (None: one per core), never more than the runs,
+    so a lone run gets every core (its trainings then run side by side, see jepa_ref)."""
+    cores = os.cpu_count() or 1
+    return max(1, min(cores if requested is None else requested, runs))
+
+
+def capped_jobs(requested: int | None) -> tuple[int | None, str | None]:
     """`--jobs` limited to the core count (more processes only contend), and a note if cut."""
     cores = os.cpu_count() or 1
-    if requested <= cores:
+    if requested is None or requested <= cores:
         return requested, None
     return cores, f"--jobs {requested} capped at {cores} (this machine has {cores} cores)"
 
 
 @dataclass
 class LocalExecutor:
-    """Runs jobs in this process (jobs=1) or a pool of `jobs` processes sharing the cores."""
+    """Runs jobs in this process (one worker) or a pool of worker processes sharing the cores.
 
-    jobs: int = 1
+    `jobs=None` (the command line's default) takes one worker per core: every run then
+    trains at one thread and the pool is started once for the whole plan, which packs a
+    plan of many runs onto the cores better than one run at a time at every thread.
+    """
+
+    jobs: int | None = None
 
     def run_all(
         self, jobs: list[RunJob], on_start: StartCallback = _ignore
     ) -> Iterator[RunOutcome]:
-        threads = _threads_per_job(self.jobs)
-        if self.jobs <= 1 or len(jobs) <= 1:
+        workers = _workers(self.jobs, len(jobs))
+        threads = _threads_per_job(workers)
+        if workers <= 1:
             for job in jobs:
                 on_start(job)
                 yield execute(job, threads)
             return
-        yield from _pool_outcomes(jobs, self.jobs, threads, on_start)
+        yield from _pool_outcomes(jobs, workers, threads, on_start)
 
 
 def _pool_outcomes(

@@ -7,6 +7,7 @@ finished run), then score before and after to report what moved.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,7 +15,14 @@ from pathlib import Path
 from wiki.corpus import Wiki
 from wiki.executor import Executor, RunJob, RunOutcome
 from wiki.experiments import Catalog, active_catalog
-from wiki.ledger import Ledger, LedgerError, RunRecord, build_record, save_for_recovery
+from wiki.ledger import (
+    Ledger,
+    LedgerError,
+    RunRecord,
+    build_record,
+    canonical_json,
+    save_for_recovery,
+)
 from wiki.planning import Registry, planned_runs
 from wiki.scoring.types import WikiScores
 from wiki.scoring.wiki_scores import score_wiki
@@ -36,17 +44,24 @@ class VerifyPlan:
     claim_ids: list[str]
     runs: list[PlannedClaimRun]
     registry_of: dict[str, str] = field(default_factory=dict)  # experiment -> registry name
+    # run key -> core-seconds an earlier run of the same experiment and config took
+    expected_cost: dict[str, float] = field(default_factory=dict)
 
     @property
     def jobs(self) -> list[RunJob]:
-        """Runs to execute: each missing key once, even when several claims share it."""
+        """Runs to execute: each missing key once, even when several claims share it.
+
+        Longest first (by what earlier runs of the same config cost; never-run configs
+        first of all), so the last runs to finish on a pool are short ones and no core
+        idles while one long run ends alone. Ties keep the plan's order.
+        """
         unique: dict[str, RunJob] = {}
         for planned in self.runs:
             if planned.cached is None and planned.run.key not in unique:
                 run = planned.run
                 registry = self.registry_of.get(run.experiment, "")
                 unique[run.key] = replace(run, registry=registry)
-        return list(unique.values())
+        return sorted(unique.values(), key=lambda job: -self.expected_cost.get(job.key, math.inf))
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,25 @@ def plan_verification(
                 cached = None if force else by_key.get(run.key)
                 runs.append(PlannedClaimRun(claim_id, index, run, dict(link.expect), cached))
     owners = {r.run.experiment: _registry_name(registry, r.run.experiment) for r in runs}
-    return VerifyPlan(claim_ids, runs, owners)
+    return VerifyPlan(claim_ids, runs, owners, expected_costs(runs, by_key.values()))
+
+
+def expected_costs(
+    runs: Iterable[PlannedClaimRun], records: Iterable[RunRecord]
+) -> dict[str, float]:
+    """Each run's likely cost in core-seconds: the mean of seconds x threads over recorded
+    runs of its experiment and config (any seed, any code); runs with no such record are
+    left out."""
+    costs: dict[tuple[str, str], list[float]] = {}
+    for record in records:
+        identity = (record.experiment, canonical_json(record.config))
+        costs.setdefault(identity, []).append(record.seconds * (record.threads or 1))
+    expected = {}
+    for planned in runs:
+        recorded = costs.get((planned.run.experiment, canonical_json(planned.run.config)))
+        if recorded:
+            expected[planned.run.key] = sum(recorded) / len(recorded)
+    return expected
 
 
 def _registry_name(registry: Registry, experiment: str) -> str:

@@ -138,11 +138,19 @@ def score_link(
         run_keys=keys, runs=runs, results=results, stale_runs=stale_runs,
         changed_inputs=sorted(changed),
         summaries=metric_summaries(runs, link.expect, link.expect) if runs else [],
-        controls=metric_summaries(runs, [c for c in card.controls if c not in link.expect])
+        controls=metric_summaries(runs, _controls_in(runs, card.controls, link.expect))
         if card and runs else [],
         sanity=sanity,
         sensitivity_parameter=card.sensitivity_parameter if card else None,
     )  # fmt: skip
+
+
+def _controls_in(runs: list[RunRecord], controls: list[str], expect: dict[str, str]) -> list[str]:
+    """The card's controls that these runs measured and the link does not already expect:
+    a config may leave an arm out (a link that trains only the arm it reads)."""
+    return [
+        name for name in controls if name not in expect and any(name in run.metrics for run in runs)
+    ]
 
 
 def claim_verdict(links: list[LinkScore]) -> Verdict:
