@@ -81,6 +81,16 @@ class Locations:
         """The text of the file these locations point into."""
         return self._text
 
+    @property
+    def spans(self) -> dict[FieldPath, tuple[int, int, int, int]]:
+        """Field path -> 0-based (line, col, end line, end col) of its value (read-only)."""
+        return self._spans
+
+    @property
+    def keys(self) -> dict[FieldPath, tuple[int, int]]:
+        """Field path -> 0-based (line, col) of the key naming it (read-only)."""
+        return self._keys
+
     def at(self, field_path: FieldPath) -> tuple[int, int]:
         """1-based (line, col) of the value at `field_path`, or of its nearest existing ancestor."""
         path = tuple(field_path)
