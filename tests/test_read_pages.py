@@ -94,3 +94,14 @@ def test_child_share_is_spread_over_the_list() -> None:
     share = read_pages._child_share(100)
     assert len(share) == 100 - read_pages.PARENT_PERCENT
     assert share[0] < 5 and share[-1] > 95  # not a block at one end: folders differ in cost
+
+
+def test_no_process_to_fork_means_one_process(tree, forking, monkeypatch) -> None:
+    paths = files_of(tree)
+    expected = parsed_view([read_pages.parse_file(path, 10_000) for path in paths])
+
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(read_pages.os, "fork", no_fork)
+    assert parsed_view(read_pages.parse_files(paths, 10_000)) == expected

@@ -51,7 +51,10 @@ def parse_files(paths: Sequence[Path], max_page_bytes: int) -> list[ParsedFile]:
     if len(paths) < max(PARALLEL_MIN_FILES, 2) or not _can_fork():
         return [parse_file(path, max_page_bytes) for path in paths]
     theirs_at = _child_share(len(paths))
-    child = _ForkedParse([paths[i] for i in theirs_at], max_page_bytes)
+    try:
+        child = _ForkedParse([paths[i] for i in theirs_at], max_page_bytes)
+    except OSError:  # no process or pipe to be had: one process it is
+        return [parse_file(path, max_page_bytes) for path in paths]
     try:
         taken = set(theirs_at)
         mine = {i: parse_file(p, max_page_bytes) for i, p in enumerate(paths) if i not in taken}
@@ -115,7 +118,12 @@ class _ForkedParse:
         read_end, write_end = os.pipe()
         sys.stdout.flush()  # nothing buffered here is written twice
         sys.stderr.flush()
-        self._pid = os.fork()
+        try:
+            self._pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if self._pid == 0:  # the child: parse, send, and leave without running any cleanup
             os.close(read_end)
             status = 1
