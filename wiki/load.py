@@ -1,8 +1,7 @@
 """Load page files: read and parse them, validate the values with `wiki.schema`.
 
 Finding the files is `wiki.discover`'s job, reading and parsing them into values with
-locations `wiki.read_pages`'s (on two cores for a large wiki), wording pydantic's
-errors `wiki.schema_errors`'s. A file
+locations `wiki.read_pages`'s, wording pydantic's errors `wiki.schema_errors`'s. A file
 that fails keeps what it still tells the linker (its ids, its raw values) so the
 linker can report that page's link errors in the same run.
 """
