@@ -11,7 +11,8 @@ files are parsed here instead.
 
 It is off: on the shared 2-core machine it was measured on (10,000 dense pages,
 load 1-2), both processes ran slower side by side: CPU time went up by a third to
-nearly double and wall time did not go down reliably. Measure on an idle machine before turning it on.
+nearly double and wall time did not go down reliably. Measure on an idle machine
+before turning it on.
 """
 
 from __future__ import annotations
