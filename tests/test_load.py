@@ -133,6 +133,90 @@ def test_pure_python_yaml_gives_the_same_pages_and_locations(mini_root, monkeypa
     assert slow[0].locations.at(path) == fast[0].locations.at(path) == (34, 25)
 
 
+# What each plain scalar means is YAML 1.1's, as PyYAML resolves it (libyaml or not): a
+# faster parser must not turn `yes` into text, `017` into 17 or `1:30` into a string.
+YAML_11_SCALARS = {
+    "yes": True,
+    "No": False,
+    "ON": True,
+    "off": False,
+    "true": True,
+    "y": "y",
+    "n": "n",
+    "octal": 15,
+    "octal_o": "0o17",
+    "binary": 5,
+    "hex": 255,
+    "sexagesimal": 5430,
+    "underscores": 1000,
+    "float": 1.5,
+    "exponent": 1000.0,
+    "bare_exponent": "1e3",
+    "sexagesimal_float": 90.5,
+    "infinity": float("inf"),
+    "tilde": None,
+    "null": None,
+    "empty": None,
+    "date": "2026-04-22",
+    "quoted": "yes",
+    "version": "1.2.3",
+}
+YAML_11_TEXT = """
+yes: yes
+No: No
+ON: ON
+off: off
+true: true
+y: y
+n: n
+octal: 017
+octal_o: 0o17
+binary: 0b101
+hex: 0xff
+sexagesimal: 1:30:30
+underscores: 1_000
+float: 1.5
+exponent: 1.0e+3
+bare_exponent: 1e3
+sexagesimal_float: 1:30.5
+infinity: .inf
+tilde: ~
+null: null
+empty:
+date: 2026-04-22
+quoted: "yes"
+version: 1.2.3
+"""
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "pure"])
+def test_plain_scalars_keep_their_yaml_1_1_meaning(loader: str, monkeypatch) -> None:
+    if loader == "pure":
+        monkeypatch.setattr(located_yaml, "LOADER", yaml.SafeLoader)
+    else:
+        assert yaml.__with_libyaml__, "libyaml is what makes loading fast: check the install"
+    values, locations = located_yaml.parse_yaml(YAML_11_TEXT.lstrip("\n"), Path("p.yaml"))
+    assert values == YAML_11_SCALARS
+    # keys are taken as written: `yes:` is the key 'yes', not True
+    assert list(values) == list(YAML_11_SCALARS)
+    assert locations.at(("sexagesimal",)) == (12, 14)
+    assert locations.source_text(("octal",)) == "017"
+
+
+def test_text_scalars_taken_in_their_collection_keep_their_locations(write_pages) -> None:
+    """Text values are read in the loop over their mapping or list, not node by node: the
+    positions must be what the node-by-node walk (used when a page has anchors) gives."""
+    text = "kind: source\ntitle: T\nauthors: [A, 'B']\nyear: 2020\nsummary: |\n  S\n"
+    plain, plain_at = located_yaml.parse_yaml(text, Path("p.yaml"))
+    anchored, anchored_at = located_yaml.parse_yaml(text + "short: &s x\n", Path("p.yaml"))
+    assert {**plain, "short": "x"} == anchored
+    for path in [("title",), ("authors",), ("authors", 0), ("authors", 1), ("summary",)]:
+        assert plain_at.at(path) == anchored_at.at(path), path
+        assert plain_at.source_text(path) == anchored_at.source_text(path), path
+    assert plain_at.at(("authors", 1)) == (3, 14)
+    assert plain_at.key_at(("year",)) == (4, 1)
+
+
 def test_yml_suffix_is_loaded_and_hidden_folders_are_skipped(write_pages) -> None:
     root = write_pages({"a.yml": SOURCE, ".drafts/b.yaml": SOURCE, "notes.txt": "x"})
     pages, errors = load_pages(root)

@@ -12,6 +12,7 @@ WIKI = Path(__file__).parent.parent / "wiki"
 CONTENT_MODULES = [
     "discover",
     "located_yaml",
+    "read_pages",
     "schema_errors",
     "load",
     "schema",

@@ -205,15 +205,19 @@ def _build_graph(
     pages: dict[str, LoadedPage], claims: dict[str, ClaimEntry], references: list[Reference]
 ) -> WikiGraph:
     graph = WikiGraph()
-    for page_id, page in pages.items():
-        graph.add_node(page_id, page.kind)
+    kinds = {page_id: page.kind for page_id, page in pages.items()}  # every node, by id
+    for page_id, kind in kinds.items():
+        graph.add_node(page_id, kind)
     for claim_id, entry in claims.items():
         graph.add_node(claim_id, "claim", entry.page_id)
-        graph.add_reference(entry.page_id, claim_id, CONTAINS)
+        kinds[claim_id] = "claim"
+    graph.add_references(
+        (entry.page_id, claim_id, CONTAINS, None) for claim_id, entry in claims.items()
+    )
     graph.add_references(  # wrong-kind references are errors, not edges
         (reference.origin, reference.target, reference.relation, reference.role)
         for reference in references
-        if graph.kind_or_none(reference.target) in reference.expected
+        if kinds.get(reference.target) in reference.expected
     )
     return graph
 

@@ -27,16 +27,18 @@ class WikiGraph:
 
     def __init__(self) -> None:
         self._nodes: dict[str, dict[str, Any]] = {}
-        self._edges: dict[tuple[str, str], set[str]] = {}  # relations, in the order added
+        self._edges: dict[tuple[str, str], frozenset[str]] = {}  # relations of each edge
         self._roles: dict[tuple[str, str], str] = {}  # depends_on edges: supports | challenges
-        self._successors: dict[str, dict[str, set[str]]] = {}
-        self._predecessors: dict[str, dict[str, set[str]]] = {}
+        self._successors: dict[str, dict[str, frozenset[str]]] = {}
+        self._predecessors: dict[str, dict[str, frozenset[str]]] = {}
+        # (relations before, relation added) -> relations after: one frozenset per combination
+        self._relation_sets: dict[tuple[frozenset[str] | None, str], frozenset[str]] = {}
         self._digraph: nx.DiGraph | None = None
 
     @property
     def digraph(self) -> nx.DiGraph:
         """The graph as a `networkx.DiGraph`: node attributes kind and page, edge attributes
-        relations (a set) and role (depends_on edges only)."""
+        relations (a frozenset) and role (depends_on edges only)."""
         if self._digraph is None:
             import networkx as nx
 
@@ -61,21 +63,28 @@ class WikiGraph:
         self.add_references([(source, target, relation, role)])
 
     def add_references(self, references: Iterable[tuple[str, str, str, str | None]]) -> None:
-        """`add_reference` for each (source, target, relation, role), in one loop."""
+        """`add_reference` for each (source, target, relation, role), in one loop.
+
+        An edge's relations are a frozenset shared by every edge with the same ones (a
+        set per edge was a fifth of linking a 10,000-page wiki, and 40 MB).
+        """
         edges, successors, predecessors = self._edges, self._successors, self._predecessors
+        shared = self._relation_sets
         for source, target, relation, role in references:
-            relations = edges.get((source, target))
-            if relations is None:
+            key = (source, target)
+            before = edges.get(key)
+            if before is None:
                 if source not in successors:
                     self._ensure(source)
                 if target not in successors:
                     self._ensure(target)
-                relations = edges[source, target] = set()
-                successors[source][target] = relations
-                predecessors[target][source] = relations
-            relations.add(relation)
+            if before is None or relation not in before:
+                grown = shared.get((before, relation))
+                if grown is None:
+                    grown = shared[before, relation] = frozenset((*(before or ()), relation))
+                edges[key] = successors[source][target] = predecessors[target][source] = grown
             if role is not None:
-                self._roles[source, target] = role
+                self._roles[key] = role
         self._digraph = None
 
     def _edge_role(self, source: str, target: str) -> dict[str, str]:

@@ -1,15 +1,13 @@
-"""Load page files: read within a size limit, build located values, validate with `wiki.schema`.
+"""Load page files: read and parse them, validate the values with `wiki.schema`.
 
-Finding the files is `wiki.discover`'s job, building values with locations is
-`wiki.located_yaml`'s, wording pydantic's errors is `wiki.schema_errors`'s. A file
+Finding the files is `wiki.discover`'s job, reading and parsing them into values with
+locations `wiki.read_pages`'s, wording pydantic's errors `wiki.schema_errors`'s. A file
 that fails keeps what it still tells the linker (its ids, its raw values) so the
 linker can report that page's link errors in the same run.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,8 @@ from pydantic import ValidationError
 from wiki import schema
 from wiki.discover import PAGE_SUFFIXES, find_page_files
 from wiki.errors import ContentError
-from wiki.located_yaml import LINE_BREAK, FieldPath, Locations, YamlProblems, parse_yaml
+from wiki.located_yaml import FieldPath, Locations
+from wiki.read_pages import ParsedFile, parse_file, parse_files
 from wiki.schema_errors import check_kind, describe_problem, did_you_mean, slugify
 
 __all__ = [
@@ -40,8 +39,6 @@ __all__ = [
 DEFAULT_MAX_PAGE_BYTES = 2_000_000  # far above any real page; a 20 MB file took 30 s and 0.5 GB
 
 PageModel = schema.PageModel
-
-_SLUG = re.compile(schema.SLUG_PATTERN)
 
 
 @dataclass
@@ -97,8 +94,8 @@ def load_tree(root: Path, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> LoadR
     """Like `load_pages`, also with warnings and what the files that failed declare."""
     found = find_page_files(root)
     result = LoadResult(errors=list(found.errors), warnings=list(found.warnings))
-    for path in found.files:
-        outcome = _load_file(path, max_page_bytes)
+    for path, parsed in zip(found.files, parse_files(found.files, max_page_bytes), strict=True):
+        outcome = _validate(path, parsed)
         if outcome.page is not None:
             result.pages.append(outcome.page)
             continue
@@ -113,7 +110,7 @@ def load_page(
     path: Path, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
 ) -> tuple[LoadedPage | None, list[ContentError]]:
     """Load and validate one page file: the page, or None and every error found in it."""
-    outcome = _load_file(path, max_page_bytes)
+    outcome = _validate(path, parse_file(path, max_page_bytes))
     return outcome.page, outcome.errors
 
 
@@ -125,27 +122,13 @@ class _Outcome:
     failed: FailedPage | None = None
 
 
-def _load_file(path: Path, max_page_bytes: int) -> _Outcome:
+def _validate(path: Path, parsed: ParsedFile) -> _Outcome:
     page_id = path.stem
-    outcome = _Outcome(declared_ids={page_id})
-    if not _SLUG.fullmatch(page_id):  # fullmatch: '$' alone would accept 'id\n'
-        outcome.errors.append(
-            ContentError(
-                path,
-                1,
-                1,
-                f"page id {page_id!r} (the file name) is not a lower-case slug",
-                f"rename the file to '{slugify(page_id)}{path.suffix}'",
-            )
-        )
-    text = _read_text(path, max_page_bytes, outcome.errors)
-    if text is None:
+    outcome = _Outcome(errors=parsed.errors, declared_ids={page_id})
+    locations = parsed.locations
+    if locations is None:  # not read or not parsed: the errors say why
         return outcome
-    try:
-        data, locations = parse_yaml(text, path)
-    except YamlProblems as problems:
-        outcome.errors.extend(problems.errors)
-        return outcome
+    data = parsed.data
     outcome.declared_ids.update(_declared_claim_ids(data))
     kind_errors = check_kind(data, locations, path)
     if kind_errors:
@@ -163,55 +146,6 @@ def _load_file(path: Path, max_page_bytes: int) -> _Outcome:
         outcome.errors.sort(key=ContentError.sort_key)
         return outcome
     return _Outcome(page=LoadedPage(page_id, path, model, locations))
-
-
-def _read_text(path: Path, max_page_bytes: int, errors: list[ContentError]) -> str | None:
-    """The file as text, or None with an error: unreadable, too large, or not UTF-8.
-
-    The size is checked while reading, before any parsing: a huge file costs no more
-    than reading `max_page_bytes` of it.
-    """
-    try:
-        raw = _read_at_most(path, max_page_bytes + 1)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        errors.append(ContentError(path, 1, 1, f"cannot read the file: {reason}"))
-        return None
-    if len(raw) > max_page_bytes:
-        errors.append(
-            ContentError(
-                path,
-                1,
-                1,
-                f"page is larger than the limit of {max_page_bytes:,} bytes",
-                "split it into several pages, or raise max_page_bytes in [tool.wiki]",
-            )
-        )
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        before = raw[: error.start].decode("utf-8", "replace")
-        line = len(LINE_BREAK.findall(before)) + 1
-        errors.append(ContentError(path, line, 1, "file is not valid UTF-8 text"))
-        return None
-
-
-def _read_at_most(path: Path, size: int) -> bytes:
-    """Up to `size` bytes of a file, through the os module: a third cheaper per file than
-    `Path.open`, which counts at 10,000 pages."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while size > 0:
-            chunk = os.read(descriptor, size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(descriptor)
 
 
 def _declared_claim_ids(data: Any) -> set[str]:

@@ -81,6 +81,16 @@ class Locations:
         """The text of the file these locations point into."""
         return self._text
 
+    @property
+    def spans(self) -> dict[FieldPath, tuple[int, int, int, int]]:
+        """Field path -> 0-based (line, col, end line, end col) of its value (read-only)."""
+        return self._spans
+
+    @property
+    def keys(self) -> dict[FieldPath, tuple[int, int]]:
+        """Field path -> 0-based (line, col) of the key naming it (read-only)."""
+        return self._keys
+
     def at(self, field_path: FieldPath) -> tuple[int, int]:
         """1-based (line, col) of the value at `field_path`, or of its nearest existing ancestor."""
         path = tuple(field_path)
@@ -214,40 +224,62 @@ class _ValueBuilder:
         if node_type is yaml.SequenceNode:
             if node.tag != _SEQ:
                 self._fail(start, f"unsupported tag {node.tag!r}", "plain YAML lists only")
-            return [
-                self._build(item, (*path, index), depth + 1, open_ids)
-                for index, item in enumerate(node.value)
-            ]
+            return self._sequence(node.value, path, depth, open_ids)
         if node.tag != _MAP:
             self._fail(start, f"unsupported tag {node.tag!r}", "plain YAML mappings only")
         assert isinstance(node, yaml.MappingNode)  # scalars and sequences returned above
         return self._mapping(node, path, depth, open_ids)
 
+    def _inline_text(self, depth: int) -> bool:
+        """Whether text scalars at `depth` may be taken in the loop over their collection
+        instead of through `_build` (a call per node is a third of the walk): when no node
+        is reached twice (no alias to count) and `depth` is not too deep."""
+        return not self._shared_nodes and depth <= MAX_DEPTH
+
+    def _sequence(
+        self, items: list[yaml.Node], path: FieldPath, depth: int, open_ids: frozenset
+    ) -> list:
+        spans, inline = self.spans, self._inline_text(depth + 1)
+        values = []
+        for index, item in enumerate(items):
+            item_path = (*path, index)
+            if inline and type(item) is yaml.ScalarNode and item.tag == _STR:
+                start, end = item.start_mark, item.end_mark
+                spans[item_path] = (start.line, start.column, end.line, end.column)
+                values.append(item.value)
+            else:
+                values.append(self._build(item, item_path, depth + 1, open_ids))
+        return values
+
     def _mapping(
         self, node: yaml.MappingNode, path: FieldPath, depth: int, open_ids: frozenset
     ) -> dict:
+        spans, keys, inline = self.spans, self.keys, self._inline_text(depth + 1)
         values: dict[str, Any] = {}
-        first_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
             mark = key_node.start_mark
             if key_node.tag == _MERGE:
                 self._fail(mark, "merge keys ('<<') are not supported", "write the keys out")
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if type(key_node) is not yaml.ScalarNode:
                 self._fail(mark, "a key must be plain text, not a list or mapping")
                 continue
             key = key_node.value
-            if key in first_lines:
+            key_path = (*path, key)
+            if key in values:
                 self._fail(
                     mark,
-                    f"duplicate key {key!r} (first defined on line {first_lines[key]})",
+                    f"duplicate key {key!r} (first defined on line {keys[key_path][0] + 1})",
                     "remove or rename one of them",
                 )
                 continue
-            first_lines[key] = mark.line + 1
-            key_path = (*path, key)
-            self.keys[key_path] = (mark.line, mark.column)
-            values[key] = self._build(value_node, key_path, depth + 1, open_ids)
+            keys[key_path] = (mark.line, mark.column)
+            if inline and type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+                start, end = value_node.start_mark, value_node.end_mark
+                spans[key_path] = (start.line, start.column, end.line, end.column)
+                values[key] = value_node.value
+            else:
+                values[key] = self._build(value_node, key_path, depth + 1, open_ids)
         return values
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:

@@ -81,6 +81,11 @@ class _Shape:
     item: _Shape | None  # a list or tuple: its items' shape
     model: type[BaseModel] | None  # a nested model
 
+    @property
+    def links_in_text(self) -> bool:
+        """A text value here is prose whose `[[links]]` count (else, with `on_text`, an id)."""
+        return isinstance(self.on_text, schema.Prose)
+
 
 def _shape(annotation: Any, markers: list) -> _Shape:
     on_text = next((m for m in markers if isinstance(m, schema.RefersTo | schema.Prose)), None)
@@ -104,6 +109,32 @@ def _fields(model: type[BaseModel]) -> tuple[tuple[str, _Shape], ...]:
     )
 
 
+_FieldPlan = tuple[str, _Shape, bool, schema.RefersTo | None]
+
+
+@cache
+def _referring_fields(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
+    """(name, shape, links in its text, id marker of its text) of the fields of `model`
+    that can hold a reference: titles, numbers and dates are not walked at all."""
+    return tuple(
+        (name, shape, shape.links_in_text, _id_marker(shape))
+        for name, shape in _fields(model)
+        if _can_refer(shape)
+    )
+
+
+def _id_marker(shape: _Shape) -> schema.RefersTo | None:
+    return shape.on_text if isinstance(shape.on_text, schema.RefersTo) else None
+
+
+def _can_refer(shape: _Shape) -> bool:
+    if shape.on_text is not None:
+        return True
+    if shape.item is not None:
+        return _can_refer(shape.item)
+    return shape.model is not None and bool(_referring_fields(shape.model))
+
+
 def _walk_model(
     page: _PageContext,
     model: type[BaseModel],
@@ -113,16 +144,35 @@ def _walk_model(
     origin_kind: str,
     found: list[Reference],
 ) -> None:
+    mapping = _as_mapping(values)
+    if mapping is None:
+        return
     origin_key = _origin_key(model)
     if origin_key is not None:
-        own_id = _get(values, origin_key)
+        own_id = mapping.get(origin_key)
         if isinstance(own_id, str):
             origin, origin_kind = own_id, "claim"
     context = _FieldContext(page, model, values, origin, origin_kind)
-    for name, shape in _fields(model):
-        value = _get(values, name)
-        if value is not None:
+    for name, shape, links, marker in _referring_fields(model):
+        value = mapping.get(name)
+        if value is None:
+            continue
+        if type(value) is str:  # the usual case, taken here: a call per field costs
+            if links:
+                _links(context, (*at, name), value, found)
+            elif marker is not None and _SLUG.fullmatch(value):  # else: its own schema error
+                found.append(_reference(context, (*at, name), value, marker))
+        else:
             _walk_value(context, shape, value, (*at, name), found)
+
+
+def _as_mapping(values: Any) -> dict[str, Any] | None:
+    """The fields of a validated model (its `__dict__`) or raw values; None for neither."""
+    if type(values) is dict:
+        return values
+    if isinstance(values, BaseModel):
+        return values.__dict__
+    return None
 
 
 @dataclass(slots=True)
@@ -139,13 +189,19 @@ def _walk_value(
 ) -> None:
     if shape.on_text is not None and isinstance(value, str):
         if isinstance(shape.on_text, schema.Prose):
-            found.extend(_links(context, at, value))
+            _links(context, at, value, found)
         elif _SLUG.fullmatch(value):  # a malformed id already has its own schema error
             found.append(_reference(context, at, value, shape.on_text))
         return
     if shape.item is not None and isinstance(value, list | tuple):
+        item_shape = shape.item
+        marker = _id_marker(item_shape)
         for index, item in enumerate(value):
-            _walk_value(context, shape.item, item, (*at, index), found)
+            if marker is not None and type(item) is str:  # a list of ids, taken here
+                if _SLUG.fullmatch(item):
+                    found.append(_reference(context, (*at, index), item, marker))
+            else:
+                _walk_value(context, item_shape, item, (*at, index), found)
     elif shape.model is not None and isinstance(value, BaseModel | dict):
         origin, origin_kind = context.origin, context.origin_kind
         _walk_model(context.page, shape.model, value, at, origin, origin_kind, found)
@@ -175,22 +231,24 @@ def _reference(
     )
 
 
-def _links(context: _FieldContext, at: FieldPath, text: str) -> Iterator[Reference]:
+def _links(context: _FieldContext, at: FieldPath, text: str, found: list[Reference]) -> None:
     if "[[" not in text:
         return
     page = context.page
     for match in LINK_PATTERN.finditer(text):
-        yield Reference(
-            page.page_id,
-            at,
-            context.origin,
-            context.origin_kind,
-            match.group(1),
-            MENTIONS,
-            ANY_ID,
-            page.path,
-            page.locations,
-            link_text=match.group(0),
+        found.append(
+            Reference(
+                page.page_id,
+                at,
+                context.origin,
+                context.origin_kind,
+                match.group(1),
+                MENTIONS,
+                ANY_ID,
+                page.path,
+                page.locations,
+                link_text=match.group(0),
+            )
         )
 
 
