@@ -71,6 +71,9 @@ RUNS_PAGE = "runs.md"
 INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
 # mkdocs builds with use_directory_urls: false, so page.md becomes page.html (see wiki.site).
 HTML_SUFFIX = ".html"
+# With at least this many pages to render they are rendered in `wiki.forked.build_processes()`
+# processes (each its share, in a child forked once the shared data is made).
+PARALLEL_MIN_PAGES = 64
 
 
 def claim_anchor(claim_id: str) -> str:
@@ -107,10 +110,13 @@ def render_pages(
             made["document"] = graph_document(wiki, evidence)
         return made["document"]
 
-    def local_graph(node_id: str) -> str:
+    def local_graphs() -> LocalGraphs:
         if "local" not in made:
             made["local"] = LocalGraphs(whole_graph())
-        return made["local"].html(node_id)
+        return made["local"]
+
+    def local_graph(node_id: str) -> str:
+        return local_graphs().html(node_id)
 
     shared = {
         "wiki": wiki,
@@ -171,11 +177,38 @@ def render_pages(
         svg, drawn_nodes = _graph_svg(wiki, evidence)
         render(GRAPH_PAGE, "graph.md.j2", svg=svg, static_nodes=drawn_nodes)
     render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
+    to_render: list[LoadedPage] = []
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
         if not reused(path, inputs.page_digest(page) if inputs else None):
+            pages[path] = ""  # keeps the tree's order; rendered below
+            to_render.append(page)
+
+    def render_share(share: list[LoadedPage]) -> list[tuple[str, str]]:
+        markdown = []
+        for page in share:
+            path = page_path(page.kind, page.id)
             context = _page_context(wiki, page, benchmarks_by_source, claims_citing, evidence)
-            render(path, f"{page.kind}.md.j2", **context)
+            links = PageLinks(wiki, path, settings.allow_remote_images)
+            text = environment.get_template(f"{page.kind}.md.j2").render(
+                **shared, **links.functions(), **context
+            )
+            markdown.append((path, _tidy(text)))
+        return markdown
+
+    from wiki.forked import balanced_shares, build_processes, run_shares
+
+    processes = build_processes() if len(to_render) >= PARALLEL_MIN_PAGES else 1
+    if processes > 1:  # what every share reads, made once here before the fork
+        local_graphs()
+    weights = [_size_of(page.path) for page in to_render]
+    for share in run_shares(render_share, balanced_shares(to_render, weights, processes)):
+        for path, markdown in share:
+            pages[path] = markdown
+    for page in to_render:  # in the tree's order, as rendering one by one stores them
+        path = page_path(page.kind, page.id)
+        if cache is not None and path in digests:
+            cache.store(path, digests.pop(path), pages[path])
     # the whole graph, for the graph page only (made from what graph.md is made from)
     data_digest = f"{graph_digest}:data" if graph_digest else None
     make_data = lambda: graph_script(whole_graph())  # noqa: E731
@@ -185,6 +218,13 @@ def render_pages(
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs
     return pages
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def cache_inputs(

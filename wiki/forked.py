@@ -1,0 +1,129 @@
+"""Run shares of one job in forked processes: how a build uses more than one core.
+
+`run_shares(work, shares)` runs `work(share)` for every share, the first in this process
+and each other one in a child forked from it, and returns the results in share order, as
+if they had run one after the other here. A child sees everything this process built
+before the call (config, nav, the wiki model) without copying or pickling it; only its
+result comes back (pickled, through a pipe). An exception in a child is raised here.
+
+`build_processes()` is how many processes a build uses: `WIKI_BUILD_PROCESSES` if set,
+else 2 where two cores are available (the build machine class has two), else 1. Without
+`os.fork` (Windows) everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+ENV_VAR = "WIKI_BUILD_PROCESSES"
+DEFAULT_PROCESSES = 2
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def build_processes() -> int:
+    """Processes a build may render pages in (1: everything in this one)."""
+    if not hasattr(os, "fork"):
+        return 1
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(DEFAULT_PROCESSES, cores))
+
+
+def balanced_shares(items: Sequence[T], weights: Sequence[int], count: int) -> list[list[T]]:
+    """`items` split into `count` shares of about equal total weight, each in item order
+    (the heaviest item first to the lightest share; ties to the lower share: deterministic)."""
+    count = max(1, min(count, len(items)))
+    totals = [0] * count
+    owner = [0] * len(items)
+    for index in sorted(range(len(items)), key=lambda i: (-weights[i], i)):
+        share = min(range(count), key=lambda s: (totals[s], s))
+        owner[index] = share
+        totals[share] += weights[index]
+    return [
+        [item for item, o in zip(items, owner, strict=True) if o == share] for share in range(count)
+    ]
+
+
+def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
+    """`[work(share) for share in shares]`, the shares after the first in forked children."""
+    if len(shares) <= 1 or not hasattr(os, "fork"):
+        return [work(share) for share in shares]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    try:
+        for share in shares[1:]:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                os.close(read)
+                _child(work, share, write)
+            os.close(write)
+            children.append((pid, read))
+        first = work(shares[0])
+        results = [first]
+        while children:
+            pid, read = children[0]
+            data = _read_all(read)
+            os.close(read)
+            children.pop(0)
+            _, status = os.waitpid(pid, 0)
+            if not data:
+                raise ChildFailed(f"a build process ended without a result (status {status})")
+            ok, value = pickle.loads(data)
+            if not ok:
+                raise value
+            results.append(value)
+        return results
+    finally:
+        for pid, read in children:  # only after a failure here: stop and reap the rest
+            os.close(read)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+class ChildFailed(RuntimeError):
+    """A forked build process died or sent back something unusable."""
+
+
+def _child(work: Callable[[list[Any]], Any], share: list[Any], write: int) -> None:
+    status = 0
+    try:
+        try:
+            payload = pickle.dumps((True, work(share)), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
+            status = 1
+            try:
+                payload = pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # an exception that does not pickle: its text does
+                text = f"{type(error).__name__}: {error}"
+                payload = pickle.dumps((False, ChildFailed(text)))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
