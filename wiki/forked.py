@@ -1,10 +1,13 @@
 """Run shares of one job in forked processes: how a build uses more than one core.
 
-`run_shares(work, shares)` runs `work(share)` for every share, the first in this process
-and each other one in a child forked from it, and returns the results in share order, as
-if they had run one after the other here. A child sees everything this process built
-before the call (config, nav, the wiki model) without copying or pickling it; only its
-result comes back (pickled, through a pipe). An exception in a child is raised here.
+`map_in_processes(work, items, processes)` is `[work(item) for item in items]` computed
+by this process and children forked from it, each taking the next item nobody has taken
+yet; `run_shares(work, shares)` runs `work(share)` for every share, the first here and
+each other one in a forked child. A child sees everything this process built before the
+call (config, nav, the wiki model) without copying or pickling it; only its results come
+back (pickled, through a pipe), in the order a single process would have made them. An
+exception in a child is raised here. A child's writes to files are its own business: the
+work items write disjoint files.
 
 `build_processes()` is how many processes a build uses: `WIKI_BUILD_PROCESSES` if set,
 else 2 where two cores are available (the build machine class has two), else 1. Without
@@ -44,19 +47,42 @@ def build_processes() -> int:
     return max(1, min(DEFAULT_PROCESSES, cores))
 
 
-def balanced_shares(items: Sequence[T], weights: Sequence[int], count: int) -> list[list[T]]:
-    """`items` split into `count` shares of about equal total weight, each in item order
-    (the heaviest item first to the lightest share; ties to the lower share: deterministic)."""
-    count = max(1, min(count, len(items)))
-    totals = [0] * count
-    owner = [0] * len(items)
-    for index in sorted(range(len(items)), key=lambda i: (-weights[i], i)):
-        share = min(range(count), key=lambda s: (totals[s], s))
-        owner[index] = share
-        totals[share] += weights[index]
-    return [
-        [item for item, o in zip(items, owner, strict=True) if o == share] for share in range(count)
-    ]
+def map_in_processes(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    processes: int,
+    weights: Sequence[int] | None = None,
+) -> list[R]:
+    """`[work(item) for item in items]`, computed by `processes` processes: this one and
+    children forked from it. Each process takes the next item not yet taken (heaviest
+    `weights` first), so a process that got light items takes more of them; the results
+    come back in the order of `items` whoever computed them."""
+    count = len(items)
+    if processes <= 1 or count < 2 or not hasattr(os, "fork"):
+        return [work(item) for item in items]
+    import multiprocessing
+
+    order = list(range(count))
+    if weights is not None:
+        order.sort(key=lambda index: (-weights[index], index))
+    taken = multiprocessing.get_context("fork").Value("q", 0)  # shared by the processes
+
+    def drain() -> list[tuple[int, R]]:
+        done = []
+        while True:
+            with taken.get_lock():
+                position = taken.value
+                taken.value = position + 1
+            if position >= count:
+                return done
+            index = order[position]
+            done.append((index, work(items[index])))
+
+    results: list[Any] = [None] * count
+    for share in run_shares(lambda _: drain(), [[]] * min(processes, count)):
+        for index, result in share:
+            results[index] = result
+    return results
 
 
 def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:

@@ -34,7 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from wiki.forked import balanced_shares, build_processes, run_shares
+from wiki.forked import build_processes, map_in_processes
 from wiki.mkdocs_config import folder_digest
 
 STATE_FILE = "site-state.json"  # in the build folder: the per-page state of the last site
@@ -272,62 +272,53 @@ def _render_in_processes(
     search: Any,
 ) -> dict[str, dict[str, Any]]:
     """Read, convert and build `to_render` in `processes` processes (`wiki.forked`): each
-    renders its share of pages (about equal in size) to HTML in the site folder and hands
-    back what the rest of the build reads from a page: title, front matter, anchors, links
+    renders the next page nobody has taken yet to HTML in the site folder and hands back
+    what the rest of the build reads from a page: title, front matter, anchors, links
     to anchors, search entries and what it logged while read and while built. Pages in
     the nav were read here before the fork (every page shows the nav's titles)."""
     from mkdocs.commands import build as steps
 
-    def render_share(share: list[Any]) -> list[tuple[str, dict[str, Any]]]:
-        results: list[tuple[str, dict[str, Any]]] = []
-        for file in share:
-            page = file.page
-            read_log: list[logging.LogRecord] = []
-            build_log: list[logging.LogRecord] = []
-            try:
-                if file.src_uri not in in_nav:
-                    with _captured(read_log, replay_on_error=False):
-                        steps._populate_page(page, config, files)
-                before = len(search.entries) if search is not None else 0
-                with _captured(build_log, replay_on_error=False):
-                    steps._build_page(page, config, doc_files, nav, env)
-            except Exception as error:  # handed back with what the page logged until then
-                logs = [_portable(r) for r in read_log + build_log]
-                results.append((file.src_uri, {"error": error, "read_log": logs}))
-                return results
-            links = {
-                to_file.src_uri: dict(sorted(anchors.items()))
-                for to_file, anchors in (page.links_to_anchors or {}).items()
-            }
-            results.append(
-                (
-                    file.src_uri,
-                    {
-                        "title": page.title,
-                        "meta": _meta_text(page),
-                        "anchors": sorted(page.present_anchor_ids or ()),
-                        "links": links,
-                        "entries": search.entries[before:] if search is not None else [],
-                        "read_log": [_portable(r) for r in read_log],
-                        "build_log": [_portable(r) for r in build_log],
-                    },
-                )
-            )
-            page.content = page.markdown = None  # nothing reads a built page's HTML again
-        return results
+    def render_one(file: Any) -> dict[str, Any]:
+        page = file.page
+        read_log: list[logging.LogRecord] = []
+        build_log: list[logging.LogRecord] = []
+        try:
+            if file.src_uri not in in_nav:
+                with _captured(read_log, replay_on_error=False):
+                    steps._populate_page(page, config, files)
+            before = len(search.entries) if search is not None else 0
+            with _captured(build_log, replay_on_error=False):
+                steps._build_page(page, config, doc_files, nav, env)
+        except Exception as error:  # handed back with what the page logged until then
+            return {"error": error, "read_log": [_portable(r) for r in read_log + build_log]}
+        links = {
+            to_file.src_uri: dict(sorted(anchors.items()))
+            for to_file, anchors in (page.links_to_anchors or {}).items()
+        }
+        result = {
+            "title": page.title,
+            "meta": _meta_text(page),
+            "anchors": sorted(page.present_anchor_ids or ()),
+            "links": links,
+            "entries": search.entries[before:] if search is not None else [],
+            "read_log": [_portable(r) for r in read_log],
+            "build_log": [_portable(r) for r in build_log],
+        }
+        page.content = page.markdown = None  # nothing reads a built page's HTML again
+        return result
 
     weights = [_source_size(file) for file in to_render]
-    shares = balanced_shares(to_render, weights, processes)
-    done = {uri: result for share in run_shares(render_share, shares) for uri, result in share}
+    results = map_in_processes(render_one, to_render, processes, weights)
+    done = {file.src_uri: result for file, result in zip(to_render, results, strict=True)}
     for file in to_render:
         file.page.content = file.page.markdown = None
-    failed = [file.src_uri for file in to_render if "error" in done.get(file.src_uri, {})]
-    if failed:  # what the pages logged up to the first failure, then that failure
-        for file in to_render:
-            _replay(done.get(file.src_uri, {}).get("read_log", []))
-            if file.src_uri == failed[0]:
-                raise done[file.src_uri]["error"]
-            _replay(done.get(file.src_uri, {}).get("build_log", []))
+    for file in to_render:  # on a failure: what the pages logged up to it, then the failure
+        if "error" in done[file.src_uri]:
+            for other in to_render:
+                _replay(done[other.src_uri]["read_log"])
+                if other is file:
+                    raise done[file.src_uri]["error"]
+                _replay(done[other.src_uri].get("build_log", []))
     return done
 
 

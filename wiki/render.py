@@ -184,27 +184,25 @@ def render_pages(
             pages[path] = ""  # keeps the tree's order; rendered below
             to_render.append(page)
 
-    def render_share(share: list[LoadedPage]) -> list[tuple[str, str]]:
-        markdown = []
-        for page in share:
-            path = page_path(page.kind, page.id)
-            context = _page_context(wiki, page, benchmarks_by_source, claims_citing, evidence)
-            links = PageLinks(wiki, path, settings.allow_remote_images)
-            text = environment.get_template(f"{page.kind}.md.j2").render(
-                **shared, **links.functions(), **context
-            )
-            markdown.append((path, _tidy(text)))
-        return markdown
+    def render_one(page: LoadedPage) -> str:
+        path = page_path(page.kind, page.id)
+        context = _page_context(wiki, page, benchmarks_by_source, claims_citing, evidence)
+        links = PageLinks(wiki, path, settings.allow_remote_images)
+        text = environment.get_template(f"{page.kind}.md.j2").render(
+            **shared, **links.functions(), **context
+        )
+        return _tidy(text)
 
-    from wiki.forked import balanced_shares, build_processes, run_shares
+    from wiki.forked import build_processes, map_in_processes
 
     processes = build_processes() if len(to_render) >= PARALLEL_MIN_PAGES else 1
-    if processes > 1:  # what every share reads, made once here before the fork
+    if processes > 1:  # what every process reads, made once here before the fork
         local_graphs()
     weights = [_size_of(page.path) for page in to_render]
-    for share in run_shares(render_share, balanced_shares(to_render, weights, processes)):
-        for path, markdown in share:
-            pages[path] = markdown
+    for page, markdown in zip(
+        to_render, map_in_processes(render_one, to_render, processes, weights), strict=True
+    ):
+        pages[page_path(page.kind, page.id)] = markdown
     for page in to_render:  # in the tree's order, as rendering one by one stores them
         path = page_path(page.kind, page.id)
         if cache is not None and path in digests:
