@@ -307,8 +307,10 @@ def _render_in_processes(
         page.content = page.markdown = None  # nothing reads a built page's HTML again
         return result
 
-    weights = [_source_size(file) for file in to_render]
-    results = map_in_processes(render_one, to_render, processes, weights)
+    # The first page here, before the fork: the theme's templates are compiled once.
+    weights = [_source_size(file) for file in to_render[1:]]
+    results = [render_one(to_render[0])]
+    results += map_in_processes(render_one, to_render[1:], processes, weights)
     done = {file.src_uri: result for file, result in zip(to_render, results, strict=True)}
     for file in to_render:
         file.page.content = file.page.markdown = None
