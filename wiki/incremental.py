@@ -304,6 +304,7 @@ def _render_in_processes(
             "read_log": [_portable(r) for r in read_log],
             "build_log": [_portable(r) for r in build_log],
         }
+        page.title = page.title  # kept for the nav of the pages still to build
         page.content = page.markdown = None  # nothing reads a built page's HTML again
         return result
 
@@ -313,6 +314,7 @@ def _render_in_processes(
     results += map_in_processes(render_one, to_render[1:], processes, weights)
     done = {file.src_uri: result for file, result in zip(to_render, results, strict=True)}
     for file in to_render:
+        file.page.title = file.page.title
         file.page.content = file.page.markdown = None
     for file in to_render:  # on a failure: what the pages logged up to it, then the failure
         if "error" in done[file.src_uri]:
