@@ -68,7 +68,7 @@ def map_in_processes(
     taken = multiprocessing.get_context("fork").Value("q", 0)  # shared by the processes
 
     def drain() -> list[tuple[int, R]]:
-        done = []
+        done: list[tuple[int, R]] = []
         while True:
             with taken.get_lock():
                 position = taken.value

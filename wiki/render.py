@@ -158,7 +158,7 @@ def render_pages(
         render(
             INDEX_PAGES[kind],
             f"{kind}_index.md.j2",
-            lambda kind=kind: {"pages": wiki.by_kind(kind), "kind": kind},
+            functools.partial(_index_context, wiki, kind),
         )
     parts = claims_parts(wiki)
     layout = repr([(part.path, part.first, part.last, part.count) for part in parts])
@@ -178,7 +178,7 @@ def render_pages(
                 render(
                     part.path,
                     "claims.md.j2",
-                    lambda part=part: _claims_context(part.groups, parts, part),
+                    functools.partial(_claims_context, part.groups, parts, part),
                 )
     graph_digest = inputs.graph_digest() if inputs else None
     if not reused(GRAPH_PAGE, graph_digest):
@@ -191,8 +191,8 @@ def render_pages(
             render(
                 path,
                 f"{page.kind}.md.j2",
-                lambda page=page: _page_context(
-                    wiki, page, benchmarks_by_source, claims_citing, evidence
+                functools.partial(
+                    _page_context, wiki, page, benchmarks_by_source, claims_citing, evidence
                 ),
             )
 
@@ -247,6 +247,10 @@ def cache_inputs(
     from wiki.render_cache import PageInputs
 
     return PageInputs(wiki, settings, evidence, TEMPLATE_DIR)
+
+
+def _index_context(wiki: Wiki, kind: str) -> dict[str, Any]:
+    return {"pages": wiki.by_kind(kind), "kind": kind}
 
 
 def _claims_context(groups: Any, parts: list[Any], part: Any) -> dict[str, Any]:
