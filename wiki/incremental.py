@@ -19,6 +19,14 @@ recorded title and anchors (pages in the nav also their front matter), so naviga
 cross-page anchor checks match a cold build. When a changed page is in the nav and its
 title or front matter changed, or anything else listed above changed, or a plugin other
 than the known ones is active, the build is a full one.
+
+With only known plugins and at least PARALLEL_MIN_PAGES pages to render, the pages are
+read, converted and built in `wiki.forked.build_processes()` processes: pages in the nav
+are read first, here (every page shows their titles), then each process takes the next
+page nobody has taken, writes its HTML and hands back its title, front matter, anchors,
+links to anchors, search entries and log records; the log records are replayed here in
+the order one process logs them, so warnings and strict mode are unchanged. Material's
+search index reads each page's HTML through `wiki.search_index` (the same entries).
 """
 
 from __future__ import annotations
