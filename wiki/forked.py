@@ -16,6 +16,7 @@ else 2 where two cores are available (the build machine class has two), else 1. 
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -92,6 +93,7 @@ def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
     sys.stdout.flush()
     sys.stderr.flush()
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    gc.freeze()  # the objects made so far stay shared: a child's collector does not touch them
     try:
         for share in shares[1:]:
             read, write = os.pipe()
@@ -117,6 +119,7 @@ def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
             results.append(value)
         return results
     finally:
+        gc.unfreeze()
         for pid, read in children:  # only after a failure here: stop and reap the rest
             os.close(read)
             try:
