@@ -244,8 +244,9 @@ def main() -> None:
         "Seconds are wall time; CPU seconds (user + system, from wait4, children included)"
         " move less when other work shares the cores. `wiki build` renders pages in"
         f" {build_processes()} processes here (`{PROCESSES}`; the default is 2 where two"
-        " cores are free, 1 otherwise) and plain `mkdocs build` in one; the `in 1 process`"
-        " row is the same cold build with one. Peak RSS is the largest sum over a command's"
+        " cores are available to it, 1 otherwise) and plain `mkdocs build` in one; the"
+        " `in 1 process` row is the same cold build with one. Peak RSS is the largest sum"
+        " over a command's"
         " processes (sampled every 20 ms), not only the parent's.",
         "",
         "| command | seconds | CPU seconds | peak RSS MiB | note |",
