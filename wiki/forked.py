@@ -93,6 +93,8 @@ def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
     sys.stdout.flush()
     sys.stderr.flush()
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    gc.collect()
+    _release_free_memory()  # what was freed stays out of both processes' resident memory
     gc.freeze()  # the objects made so far stay shared: a child's collector does not touch them
     try:
         for share in shares[1:]:
@@ -127,6 +129,17 @@ def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
+
+
+def _release_free_memory() -> None:
+    """Give memory Python freed back to the system (glibc keeps it otherwise, and a child
+    forked now would hold its own copy of those pages in its resident set)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 class ChildFailed(RuntimeError):
