@@ -3,13 +3,15 @@
 usage: python benchmarks/bench_wiki.py [--pages 1000 5000] [--out benchmarks/wiki.md]
                                       [--skip-startup]
 
-For each size: `wiki check`, a cold `wiki build`, a rebuild with nothing changed (and how
+For each size: `wiki check`, a cold `wiki build` in one process and one as it runs by
+default (2 processes on 2 cores, `wiki.forked`), a rebuild with nothing changed (and how
 many files it wrote anywhere in the project and beside it: inode and mtime of every file
 compared), a rebuild after a prose edit of one concept (share of the cold time, and what
 the build said it did: compile and mkdocs seconds, pages rendered to HTML), and plain
 `mkdocs build` of the same information as Markdown (index-only nav) run right after the
 cold build, reported as a ratio. Every command runs in a fresh process, so start-up is
-part of each figure, and its peak RSS is read from the kernel (wait4). Start-up: `wiki
+part of each figure; its CPU time (children included) is read from the kernel (wait4) and
+its peak RSS is the largest sum over it and its children. Start-up: `wiki
 --help`, `wiki check` on the shipped wiki, `wiki check` on 10,000 generated pages.
 The machine's load average is recorded before and after: figures from a loaded machine
 are not comparable with idle ones.
@@ -21,9 +23,11 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +37,11 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from dense_wiki import dense_pages, plain_markdown_project, write_pages  # noqa: E402
 
+sys.path.insert(0, str(REPO))
+from wiki.forked import build_processes  # noqa: E402
+
 WIKI = [sys.executable, "-m", "wiki"]
+PROCESSES = "WIKI_BUILD_PROCESSES"  # wiki.forked: how many processes render pages
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 
 
@@ -45,13 +53,21 @@ class Timing:
     cpu_seconds: float = 0.0  # user + system time of the process: steadier on a busy machine
 
 
-def timed(command: list[str], cwd: Path) -> Timing:
-    """Run `command` in a fresh process; wall time and that process's peak RSS (wait4)."""
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Timing:
+    """Run `command` in a fresh process; wall time, CPU time of it and its children
+    (wait4), and peak RSS: the largest sum over the process and its children (`wiki
+    build` forks a second process to render pages), sampled every 20 ms, or wait4's peak
+    of a single process if that is larger."""
     with tempfile.TemporaryFile("w+") as log:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=log, stderr=log, env={**os.environ, **(env or {})}
+        )
+        sampler = TreeRss(process.pid)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
+        sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         log.seek(0)
         output = log.read()
@@ -59,7 +75,39 @@ def timed(command: list[str], cwd: Path) -> Timing:
             sys.exit(f"{' '.join(command)} failed:\n{output}")
     lines = [line for line in output.splitlines() if line.strip()]
     cpu = usage.ru_utime + usage.ru_stime
-    return Timing(seconds, usage.ru_maxrss / 1024, lines[-1] if lines else "", cpu)
+    peak = max(usage.ru_maxrss * 1024, sampler.peak) / 2**20
+    return Timing(seconds, peak, lines[-1] if lines else "", cpu)
+
+
+class TreeRss(threading.Thread):
+    """Samples the summed RSS of a process and its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak = pid, 0
+        self._stop_event = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.02):
+            self.peak = max(self.peak, self._tree_rss())
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def _tree_rss(self) -> int:
+        total, pending = 0, [self.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                with open(f"/proc/{pid}/statm") as statm:
+                    total += int(statm.read().split()[1]) * self._page
+                with open(f"/proc/{pid}/task/{pid}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+            except (OSError, ValueError):
+                continue  # ended meanwhile, or not Linux
+        return total
 
 
 def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
@@ -99,6 +147,9 @@ def bench_size(pages: int) -> list[tuple[str, str, str]]:
         (project / "pyproject.toml").write_text('[tool.wiki]\nroot = "pages"\n', encoding="utf-8")
         plain_markdown_project(content, plain)
         check = timed([*WIKI, "check"], project)
+        single = timed([*WIKI, "build"], project, env={PROCESSES: "1"})
+        shutil.rmtree(project / "site")
+        shutil.rmtree(project / ".wiki-build")
         cold = timed([*WIKI, "build"], project)
         floor = timed([*MKDOCS, "build", "--quiet"], plain)
         before = snapshot(Path(tmp))  # the project, its site, and any staging folder beside it
@@ -118,7 +169,13 @@ def bench_size(pages: int) -> list[tuple[str, str, str]]:
                 f"{cold.seconds / floor.seconds:.2f}x plain "
                 f"({cold.cpu_seconds / floor.cpu_seconds:.2f}x in CPU time)",
             ),
-            (f"{pages}: plain mkdocs build, same content", floor, "index-only nav"),
+            (
+                f"{pages}: wiki build, cold, in 1 process",
+                single,
+                f"{single.seconds / floor.seconds:.2f}x plain "
+                f"({single.cpu_seconds / floor.cpu_seconds:.2f}x in CPU time)",
+            ),
+            (f"{pages}: plain mkdocs build, same content", floor, "index-only nav, 1 process"),
             (f"{pages}: wiki build, nothing changed", noop, f"{written} files written, {ran}"),
         ]
         rows += [
@@ -184,8 +241,13 @@ def main() -> None:
         "Pages: 60% concepts (3 claims, 2 benchmarks, 3 related, prose with [[links]]),"
         " 25% sources, 10% theses, 5% entities (`benchmarks/dense_wiki.py`).",
         "",
-        "Seconds are wall time; CPU seconds (user + system, from wait4) move less when other"
-        " work shares the cores.",
+        "Seconds are wall time; CPU seconds (user + system, from wait4, children included)"
+        " move less when other work shares the cores. `wiki build` renders pages in"
+        f" {build_processes()} processes here (`{PROCESSES}`; the default is 2 where two"
+        " cores are available to it, 1 otherwise) and plain `mkdocs build` in one; the"
+        " `in 1 process` row is the same cold build with one. Peak RSS is the largest sum"
+        " over a command's"
+        " processes (sampled every 20 ms), not only the parent's.",
         "",
         "| command | seconds | CPU seconds | peak RSS MiB | note |",
         "|---|---|---|---|---|",

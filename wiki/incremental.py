@@ -19,6 +19,14 @@ recorded title and anchors (pages in the nav also their front matter), so naviga
 cross-page anchor checks match a cold build. When a changed page is in the nav and its
 title or front matter changed, or anything else listed above changed, or a plugin other
 than the known ones is active, the build is a full one.
+
+With only known plugins and at least PARALLEL_MIN_PAGES pages to render, the pages are
+read, converted and built in `wiki.forked.build_processes()` processes: pages in the nav
+are read first, here (every page shows their titles), then each process takes the next
+page nobody has taken, writes its HTML and hands back its title, front matter, anchors,
+links to anchors, search entries and log records; the log records are replayed here in
+the order one process logs them, so warnings and strict mode are unchanged. Material's
+search index reads each page's HTML through `wiki.search_index` (the same entries).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from wiki.forked import build_processes, map_in_processes
 from wiki.mkdocs_config import folder_digest
 
 STATE_FILE = "site-state.json"  # in the build folder: the per-page state of the last site
@@ -48,6 +57,8 @@ KNOWN_PLUGINS = {
 }
 VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
 SEARCH_INDEX_FILES = ("search/search_index.json", "search/search_index.js")
+# Fewer pages than this to render are rendered in this process: a fork costs more.
+PARALLEL_MIN_PAGES = 64
 
 
 class NotIncremental(Exception):
@@ -115,6 +126,10 @@ def run_build(
     logging.getLogger("mkdocs").addHandler(counter)
     try:
         config = config.plugins.on_config(config)
+        if (index := _search_index(config)) is not None:
+            from wiki.search_index import install
+
+            install(index)  # the same entries, read from each page's HTML faster
         config.plugins.on_pre_build(config=config)
         files = steps.get_files(config)
         env = config.theme.get_env()
@@ -140,12 +155,21 @@ def run_build(
 
         pages: dict[str, dict[str, Any]] = {}
         in_nav = {page.file.src_uri for page in nav.pages}
+        to_render = [f for f in doc_files if changed is None or f.src_uri in changed]
+        known_plugins = _plugins_known(config)
+        processes = build_processes() if known_plugins else 1
+        parallel = processes > 1 and len(to_render) >= PARALLEL_MIN_PAGES
+        populated: dict[str, list[logging.LogRecord]] = {}  # parallel: records, replayed
         for file in doc_files:
             if file.page is None:
                 Page(None, file, config)
             page = file.page
             assert page is not None
-            if changed is None or file.src_uri in changed:
+            if parallel and (changed is None or file.src_uri in changed):
+                if file.src_uri in in_nav:  # every page shows the nav: populated here
+                    with _captured(populated.setdefault(file.src_uri, [])):
+                        steps._populate_page(page, config, files)
+            elif changed is None or file.src_uri in changed:
                 with counter.for_page(file.src_uri):
                     steps._populate_page(page, config, files)
             else:
@@ -169,13 +193,28 @@ def run_build(
                     file.copy_file()
 
         search = _search_index(config)
-        known_plugins = _plugins_known(config)
         entries: dict[str, list[Any]] = {}
         rendered: list[str] = []
+        done: dict[str, dict[str, Any]] = {}  # parallel: what each rendered page left
+        if parallel:
+            done = _render_in_processes(
+                to_render, processes, config, files, doc_files, nav, env, in_nav, search
+            )
+            for file in to_render:  # mkdocs' order: every page's reading, then building
+                with counter.for_page(file.src_uri):
+                    _replay(populated.get(file.src_uri, []) + done[file.src_uri]["read_log"])
+            for file in to_render:
+                with counter.for_page(file.src_uri):
+                    _replay(done[file.src_uri]["build_log"])
+                _restore(file.page, done[file.src_uri], files)
+                rendered.append(file.src_uri)
+                entries[file.src_uri] = done[file.src_uri]["entries"]
+            if search is not None and changed is None:
+                search.entries = [entry for f in doc_files for entry in entries[f.src_uri]]
         for file in doc_files:
             page = file.page
             assert page is not None
-            if changed is not None and file.src_uri not in changed:
+            if parallel or (changed is not None and file.src_uri not in changed):
                 continue
             Path(file.abs_dest_path).unlink(missing_ok=True)  # may be a link to the old site
             before = len(search.entries) if search is not None else 0
@@ -207,7 +246,8 @@ def run_build(
             assert file.page is not None
             skipped = changed is not None and file.src_uri not in changed
             kept = recorded.get(file.src_uri, {}) if skipped else {}
-            pages[file.src_uri] = _page_state(file.page, counter.pages, kept)
+            meta = done[file.src_uri]["meta"] if file.src_uri in done else None
+            pages[file.src_uri] = _page_state(file.page, counter.pages, kept, meta)
         if counter.total and config.strict:
             raise Abort(f"Aborted with {counter.total} warnings in strict mode!")
     except Exception as error:
@@ -226,6 +266,124 @@ def run_build(
         "pages": pages,
     }
     return BuildOutcome(incremental, rendered, state)
+
+
+def _render_in_processes(
+    to_render: list[Any],
+    processes: int,
+    config: Any,
+    files: Any,
+    doc_files: Any,
+    nav: Any,
+    env: Any,
+    in_nav: set[str],
+    search: Any,
+) -> dict[str, dict[str, Any]]:
+    """Read, convert and build `to_render` in `processes` processes (`wiki.forked`): each
+    renders the next page nobody has taken yet to HTML in the site folder and hands back
+    what the rest of the build reads from a page: title, front matter, anchors, links
+    to anchors, search entries and what it logged while read and while built. Pages in
+    the nav were read here before the fork (every page shows the nav's titles)."""
+    from mkdocs.commands import build as steps
+
+    def render_one(file: Any) -> dict[str, Any]:
+        page = file.page
+        read_log: list[logging.LogRecord] = []
+        build_log: list[logging.LogRecord] = []
+        try:
+            if file.src_uri not in in_nav:
+                with _captured(read_log, replay_on_error=False):
+                    steps._populate_page(page, config, files)
+            before = len(search.entries) if search is not None else 0
+            with _captured(build_log, replay_on_error=False):
+                steps._build_page(page, config, doc_files, nav, env)
+        except Exception as error:  # handed back with what the page logged until then
+            return {"error": error, "read_log": [_portable(r) for r in read_log + build_log]}
+        links = {
+            to_file.src_uri: dict(sorted(anchors.items()))
+            for to_file, anchors in (page.links_to_anchors or {}).items()
+        }
+        result = {
+            "title": page.title,
+            "meta": _meta_text(page),
+            "anchors": sorted(page.present_anchor_ids or ()),
+            "links": links,
+            "entries": search.entries[before:] if search is not None else [],
+            "read_log": [_portable(r) for r in read_log],
+            "build_log": [_portable(r) for r in build_log],
+        }
+        page.title = page.title  # kept for the nav of the pages still to build
+        page.content = page.markdown = None  # nothing reads a built page's HTML again
+        return result
+
+    # The first page here, before the fork: the theme's templates are compiled once.
+    weights = [_source_size(file) for file in to_render[1:]]
+    results = [render_one(to_render[0])]
+    results += map_in_processes(render_one, to_render[1:], processes, weights)
+    done = {file.src_uri: result for file, result in zip(to_render, results, strict=True)}
+    for file in to_render:
+        file.page.title = file.page.title
+        file.page.content = file.page.markdown = None
+    for file in to_render:  # on a failure: what the pages logged up to it, then the failure
+        if "error" in done[file.src_uri]:
+            for other in to_render:
+                _replay(done[other.src_uri]["read_log"])
+                if other is file:
+                    raise done[file.src_uri]["error"]
+                _replay(done[other.src_uri].get("build_log", []))
+    return done
+
+
+def _source_size(file: Any) -> int:
+    if file.abs_src_path is not None:
+        try:
+            return os.path.getsize(file.abs_src_path)
+        except OSError:
+            pass
+    return len(file.content_bytes)
+
+
+@contextmanager
+def _captured(records: list[logging.LogRecord], replay_on_error: bool = True) -> Iterator[None]:
+    """Collect what mkdocs logs (to replay it later, in mkdocs' order) instead of passing
+    it on; on an error what was collected is passed on at once (`replay_on_error`)."""
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect(records)
+    handlers, propagate = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [handler], False
+    try:
+        yield
+    except BaseException:
+        logger.handlers, logger.propagate = handlers, propagate
+        if replay_on_error:
+            _replay(records)
+            records.clear()
+        raise
+    finally:
+        logger.handlers, logger.propagate = handlers, propagate
+
+
+class _Collect(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__(level=logging.NOTSET)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _portable(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with its message formatted, so it pickles (arguments may not)."""
+    record.msg, record.args = record.getMessage(), None
+    if record.exc_info:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    return record
+
+
+def _replay(records: list[logging.LogRecord]) -> None:
+    for record in records:
+        logging.getLogger(record.name).handle(record)
 
 
 def _bytecode_cache(folder: Path) -> Any:
@@ -338,14 +496,16 @@ def _check_nav_unchanged(nav: Any, changed: set[str], recorded: dict[str, Any]) 
             raise NotIncremental(f"nav entry {page.file.src_uri} changed")
 
 
-def _page_state(page: Any, warnings: dict[str, list[str]], kept: dict[str, Any]) -> dict[str, Any]:
+def _page_state(
+    page: Any, warnings: dict[str, list[str]], kept: dict[str, Any], meta: str | None = None
+) -> dict[str, Any]:
     links = {
         to_file.src_uri: dict(sorted(anchors.items()))
         for to_file, anchors in (page.links_to_anchors or {}).items()
     }
     return {
         "title": page.title,
-        "meta": _meta_text(page),
+        "meta": _meta_text(page) if meta is None else meta,
         "anchors": sorted(page.present_anchor_ids or ()),
         "links": dict(sorted(links.items())),
         "warnings": warnings.get(page.file.src_uri, kept.get("warnings", [])),

@@ -22,7 +22,9 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +73,9 @@ RUNS_PAGE = "runs.md"
 INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
 # mkdocs builds with use_directory_urls: false, so page.md becomes page.html (see wiki.site).
 HTML_SUFFIX = ".html"
+# With at least this many pages to render they are rendered in `wiki.forked.build_processes()`
+# processes (each its share, in a child forked once the shared data is made).
+PARALLEL_MIN_PAGES = 64
 
 
 def claim_anchor(claim_id: str) -> str:
@@ -107,10 +112,13 @@ def render_pages(
             made["document"] = graph_document(wiki, evidence)
         return made["document"]
 
-    def local_graph(node_id: str) -> str:
+    def local_graphs() -> LocalGraphs:
         if "local" not in made:
             made["local"] = LocalGraphs(whole_graph())
-        return made["local"].html(node_id)
+        return made["local"]
+
+    def local_graph(node_id: str) -> str:
+        return local_graphs().html(node_id)
 
     shared = {
         "wiki": wiki,
@@ -127,14 +135,12 @@ def render_pages(
         environment.bytecode_cache = inputs.bytecode_cache(cache.docs.parent)
     digests: dict[str, str] = {}
 
-    def render(path: str, template: str, **context: Any) -> None:
-        links = PageLinks(wiki, path, settings.allow_remote_images)
-        markdown = environment.get_template(template).render(
-            **shared, **links.functions(), **context
-        )
-        pages[path] = _tidy(markdown)
-        if cache is not None and path in digests:
-            cache.store(path, digests.pop(path), pages[path])
+    # (path, template, context) of every page to render; rendered below, in processes
+    jobs: list[tuple[str, str, Callable[[], dict[str, Any]]]] = []
+
+    def render(path: str, template: str, context: Callable[[], dict[str, Any]]) -> None:
+        pages[path] = ""  # keeps the tree's order
+        jobs.append((path, template, context))
 
     def reused(path: str, digest: str | None) -> bool:
         """Take `path` from the cache if it was rendered from the same inputs."""
@@ -147,35 +153,72 @@ def render_pages(
         pages[path] = markdown
         return True
 
-    render(HOME_PAGE, "home.md.j2", **_home_context(wiki))
+    render(HOME_PAGE, "home.md.j2", lambda: _home_context(wiki))
     for kind in PAGE_KINDS:
-        render(INDEX_PAGES[kind], f"{kind}_index.md.j2", pages=wiki.by_kind(kind), kind=kind)
+        render(
+            INDEX_PAGES[kind],
+            f"{kind}_index.md.j2",
+            functools.partial(_index_context, wiki, kind),
+        )
     parts = claims_parts(wiki)
     layout = repr([(part.path, part.first, part.last, part.count) for part in parts])
     if len(parts) == 1:
         groups = parts[0].groups
         if not reused(CLAIMS_PAGE, inputs.claims_digest(groups, "one") if inputs else None):
-            render(CLAIMS_PAGE, "claims.md.j2", claims=groups, parts=[], part=None)
+            render(CLAIMS_PAGE, "claims.md.j2", lambda: _claims_context(groups, [], None))
     else:
         ends = [end for part in parts for end in (part.first, part.last)]
         if not reused(CLAIMS_PAGE, inputs.claims_digest([], layout, ends) if inputs else None):
-            render(CLAIMS_PAGE, "claims.md.j2", claims=[], parts=parts, part=None)
+            render(CLAIMS_PAGE, "claims.md.j2", lambda: _claims_context([], parts, None))
         for part in parts:
             digest = (
                 inputs.claims_digest(part.groups, f"{part.number}:{layout}") if inputs else None
             )
             if not reused(part.path, digest):
-                render(part.path, "claims.md.j2", claims=part.groups, parts=parts, part=part)
+                render(
+                    part.path,
+                    "claims.md.j2",
+                    functools.partial(_claims_context, part.groups, parts, part),
+                )
     graph_digest = inputs.graph_digest() if inputs else None
     if not reused(GRAPH_PAGE, graph_digest):
-        svg, drawn_nodes = _graph_svg(wiki, evidence)
-        render(GRAPH_PAGE, "graph.md.j2", svg=svg, static_nodes=drawn_nodes)
-    render(RUNS_PAGE, "runs.md.j2", **_runs_context(evidence))
+        render(GRAPH_PAGE, "graph.md.j2", lambda: _graph_context(wiki, evidence))
+    render(RUNS_PAGE, "runs.md.j2", lambda: _runs_context(evidence))
+    special = len(jobs)  # the index pages: the heaviest, rendered first
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)
         if not reused(path, inputs.page_digest(page) if inputs else None):
-            context = _page_context(wiki, page, benchmarks_by_source, claims_citing, evidence)
-            render(path, f"{page.kind}.md.j2", **context)
+            render(
+                path,
+                f"{page.kind}.md.j2",
+                functools.partial(
+                    _page_context, wiki, page, benchmarks_by_source, claims_citing, evidence
+                ),
+            )
+
+    def render_one(job: tuple[str, str, Callable[[], dict[str, Any]]]) -> str:
+        path, template, context = job
+        links = PageLinks(wiki, path, settings.allow_remote_images)
+        text = environment.get_template(template).render(**shared, **links.functions(), **context())
+        return _tidy(text)
+
+    from wiki.forked import build_processes, map_in_processes
+
+    processes = build_processes() if len(jobs) >= PARALLEL_MIN_PAGES else 1
+    if processes > 1:  # what every process reads, made once here before the fork
+        local_graphs()
+        for template in sorted({template for _, template, _ in jobs}):
+            environment.get_template(template)  # compiled once, not in each process
+    weights = [
+        sys.maxsize if index < special else _size_of(wiki.pages[Path(path).stem].path)
+        for index, (path, _, _) in enumerate(jobs)
+    ]
+    for (path, _, _), markdown in zip(
+        jobs, map_in_processes(render_one, jobs, processes, weights), strict=True
+    ):
+        pages[path] = markdown
+        if cache is not None and path in digests:
+            cache.store(path, digests.pop(path), markdown)
     # the whole graph, for the graph page only (made from what graph.md is made from)
     data_digest = f"{graph_digest}:data" if graph_digest else None
     make_data = lambda: graph_script(whole_graph())  # noqa: E731
@@ -185,6 +228,13 @@ def render_pages(
     if evidence is not None:
         pages.update(evidence.files)  # plots of recorded runs
     return pages
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def cache_inputs(
@@ -197,6 +247,19 @@ def cache_inputs(
     from wiki.render_cache import PageInputs
 
     return PageInputs(wiki, settings, evidence, TEMPLATE_DIR)
+
+
+def _index_context(wiki: Wiki, kind: str) -> dict[str, Any]:
+    return {"pages": wiki.by_kind(kind), "kind": kind}
+
+
+def _claims_context(groups: Any, parts: list[Any], part: Any) -> dict[str, Any]:
+    return {"claims": groups, "parts": parts, "part": part}
+
+
+def _graph_context(wiki: Wiki, evidence: Any) -> dict[str, Any]:
+    svg, drawn_nodes = _graph_svg(wiki, evidence)
+    return {"svg": svg, "static_nodes": drawn_nodes}
 
 
 def _runs_context(evidence: Any) -> dict[str, Any]:

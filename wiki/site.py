@@ -137,6 +137,7 @@ def build_site(
             stamp += folder_digest(settings.project_dir / docs_dir_of(user_config))
             if theme_override := custom_dir_of(user_config):  # and a theme override folder
                 stamp += folder_digest(settings.project_dir / theme_override)
+        del files  # the docs tree holds it now: less memory for mkdocs' processes
         compiled = time.perf_counter()
 
         rebuild = force or not site_is_current(build_dir, settings.out, stamp)

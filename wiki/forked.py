@@ -1,0 +1,171 @@
+"""Run shares of one job in forked processes: how a build uses more than one core.
+
+`map_in_processes(work, items, processes)` is `[work(item) for item in items]` computed
+by this process and children forked from it, each taking the next item nobody has taken
+yet; `run_shares(work, shares)` runs `work(share)` for every share, the first here and
+each other one in a forked child. A child sees everything this process built before the
+call (config, nav, the wiki model) without copying or pickling it; only its results come
+back (pickled, through a pipe), in the order a single process would have made them. An
+exception in a child is raised here. A child's writes to files are its own business: the
+work items write disjoint files.
+
+`build_processes()` is how many processes a build uses: `WIKI_BUILD_PROCESSES` if set,
+else 2 where two cores are available (the build machine class has two), else 1. Without
+`os.fork` (Windows) everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+ENV_VAR = "WIKI_BUILD_PROCESSES"
+DEFAULT_PROCESSES = 2
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def build_processes() -> int:
+    """Processes a build may render pages in (1: everything in this one)."""
+    if not hasattr(os, "fork"):
+        return 1
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(DEFAULT_PROCESSES, cores))
+
+
+def map_in_processes(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    processes: int,
+    weights: Sequence[int] | None = None,
+) -> list[R]:
+    """`[work(item) for item in items]`, computed by `processes` processes: this one and
+    children forked from it. Each process takes the next item not yet taken (heaviest
+    `weights` first), so a process that got light items takes more of them; the results
+    come back in the order of `items` whoever computed them."""
+    count = len(items)
+    if processes <= 1 or count < 2 or not hasattr(os, "fork"):
+        return [work(item) for item in items]
+    import multiprocessing
+
+    order = list(range(count))
+    if weights is not None:
+        order.sort(key=lambda index: (-weights[index], index))
+    taken = multiprocessing.get_context("fork").Value("q", 0)  # shared by the processes
+
+    def drain() -> list[tuple[int, R]]:
+        done: list[tuple[int, R]] = []
+        while True:
+            with taken.get_lock():
+                position = taken.value
+                taken.value = position + 1
+            if position >= count:
+                return done
+            index = order[position]
+            done.append((index, work(items[index])))
+
+    results: list[Any] = [None] * count
+    for share in run_shares(lambda _: drain(), [[]] * min(processes, count)):
+        for index, result in share:
+            results[index] = result
+    return results
+
+
+def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
+    """`[work(share) for share in shares]`, the shares after the first in forked children."""
+    if len(shares) <= 1 or not hasattr(os, "fork"):
+        return [work(share) for share in shares]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    gc.collect()
+    _release_free_memory()  # what was freed stays out of both processes' resident memory
+    gc.freeze()  # the objects made so far stay shared: a child's collector does not touch them
+    try:
+        for share in shares[1:]:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                os.close(read)
+                _child(work, share, write)
+            os.close(write)
+            children.append((pid, read))
+        first = work(shares[0])
+        results = [first]
+        while children:
+            pid, read = children[0]
+            data = _read_all(read)
+            os.close(read)
+            children.pop(0)
+            _, status = os.waitpid(pid, 0)
+            if not data:
+                raise ChildFailed(f"a build process ended without a result (status {status})")
+            ok, value = pickle.loads(data)
+            if not ok:
+                raise value
+            results.append(value)
+        return results
+    finally:
+        gc.unfreeze()
+        for pid, read in children:  # only after a failure here: stop and reap the rest
+            os.close(read)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def _release_free_memory() -> None:
+    """Give memory Python freed back to the system (glibc keeps it otherwise, and a child
+    forked now would hold its own copy of those pages in its resident set)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+class ChildFailed(RuntimeError):
+    """A forked build process died or sent back something unusable."""
+
+
+def _child(work: Callable[[list[Any]], Any], share: list[Any], write: int) -> None:
+    status = 0
+    try:
+        try:
+            payload = pickle.dumps((True, work(share)), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
+            status = 1
+            try:
+                payload = pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # an exception that does not pickle: its text does
+                text = f"{type(error).__name__}: {error}"
+                payload = pickle.dumps((False, ChildFailed(text)))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
