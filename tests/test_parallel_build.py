@@ -214,3 +214,19 @@ def test_build_processes_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert forked.build_processes() == 1
     monkeypatch.delenv(forked.ENV_VAR)
     assert 1 <= forked.build_processes() <= forked.DEFAULT_PROCESSES
+
+
+def test_no_fork_by_default_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.delenv(forked.ENV_VAR, raising=False)
+    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert forked.build_processes() == 2
+    stop = threading.Event()
+    server = threading.Thread(target=stop.wait)  # as `wiki serve`'s live-reload server
+    server.start()
+    try:
+        assert forked.build_processes() == 1
+    finally:
+        stop.set()
+        server.join()

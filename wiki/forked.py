@@ -11,7 +11,8 @@ work items write disjoint files.
 
 `build_processes()` is how many processes a build uses: `WIKI_BUILD_PROCESSES` if set,
 else 2 where two cores are available (the build machine class has two), else 1. Without
-`os.fork` (Windows) everything runs in this process.
+`os.fork` (Windows), or by default while other threads run, everything runs in this
+process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -32,7 +34,12 @@ R = TypeVar("R")
 
 
 def build_processes() -> int:
-    """Processes a build may render pages in (1: everything in this one)."""
+    """Processes a build may render pages in (1: everything in this one).
+
+    By default 1 too while other threads run (`wiki serve`'s live-reload server): a child
+    forked from a threaded process can block forever on a lock another thread held at
+    the fork.
+    """
     if not hasattr(os, "fork"):
         return 1
     value = os.environ.get(ENV_VAR, "").strip()
@@ -41,6 +48,8 @@ def build_processes() -> int:
             return max(1, int(value))
         except ValueError:
             return 1
+    if threading.active_count() > 1:
+        return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
