@@ -13,7 +13,8 @@ skipped, as material skips it). Anything this tokenizer does not read exactly li
 instruction, an unclosed tag) sends the whole page to material's parser instead, so the
 index is the one material writes, entry for entry (tests/test_search_index.py compares
 both on every page of a dense wiki). Material's search UI and its index format are
-untouched; `install` swaps only the index object's class.
+untouched; `install` swaps only the index object's class, and only when the installed
+material's parser and indexing step are the code mirrored here (`MIRRORED`).
 """
 
 from __future__ import annotations
@@ -231,10 +232,40 @@ class FastSearchIndex(SearchIndex):
                 self.create_entry_for_section(section, page.toc, page.url, page)
 
 
+# The material code `Sections` and `FastSearchIndex` mirror (mkdocs-material 9.8.2), by a
+# hash of its source: another version whose parser or indexing step reads differently
+# keeps material's own reading, slower but right, instead of an index that drifted.
+MIRRORED = {
+    ("SearchIndex", "add_entry_from_context"): "4ca78ac4321f7704",
+    ("Parser", "__init__"): "8968f2797e58bb6e",
+    ("Parser", "handle_starttag"): "d8444d531aea20f7",
+    ("Parser", "handle_endtag"): "fe83f9734a2a6789",
+    ("Parser", "handle_data"): "415377ec8360c82a",
+}
+
+
+def mirrors_installed_material() -> bool:
+    """Whether the installed mkdocs-material's parser and indexing step are the ones
+    this module mirrors (source unreadable counts as not)."""
+    import hashlib
+    import inspect
+
+    owners = {"SearchIndex": SearchIndex, "Parser": Parser}
+    for (owner, name), expected in MIRRORED.items():
+        try:
+            source = inspect.getsource(getattr(owners[owner], name))
+        except (OSError, TypeError, AttributeError):
+            return False
+        if hashlib.sha256(source.encode()).hexdigest()[:16] != expected:
+            return False
+    return True
+
+
 def install(index: Any) -> bool:
     """Make material's search index object read HTML with `parse_sections`; False when it
-    is not material's own class (a subclass from another plugin keeps its own reading)."""
-    if type(index) is SearchIndex:
+    is not material's own class (a subclass from another plugin keeps its own reading) or
+    material is not the version mirrored here."""
+    if type(index) is SearchIndex and mirrors_installed_material():
         index.__class__ = FastSearchIndex
         return True
     return isinstance(index, FastSearchIndex)
