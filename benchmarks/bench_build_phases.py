@@ -86,7 +86,7 @@ def main() -> None:
         write_pages(dense_pages(args.pages), project / "pages")
         (project / "pyproject.toml").write_text('[tool.wiki]\nroot = "pages"\n', encoding="utf-8")
         subprocess.run([sys.executable, "-m", "wiki", "build"], cwd=project, check=True)
-        edit_one_concept(project / "pages")
+        edit_one_concept(project / "pages", "section")
         os.chdir(project)
         phases, report = edit_build(project)
     load = phases.pop("load (all)")
