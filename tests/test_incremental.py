@@ -52,9 +52,13 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+def differences(left: dict[str, bytes], right: dict[str, bytes]) -> list[str]:
+    """Names whose bytes differ, or that only one side has."""
+    return sorted(name for name in left.keys() | right.keys() if left.get(name) != right.get(name))
+
+
 def differing(left: Path, right: Path) -> list[str]:
-    a, b = tree(left), tree(right)
-    return sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
+    return differences(tree(left), tree(right))
 
 
 def same_as_cold(project: Path, tmp_path: Path) -> list[str]:

@@ -17,13 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_incremental import build, differences, differing, tree
 
 from wiki import forked, incremental
-from wiki.corpus import load_wiki
-from wiki.evidence import gather_evidence
-from wiki.ledger import Ledger
-from wiki.settings import load_settings
-from wiki.site import BuildReport, build_site
 
 REPO = Path(__file__).parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -39,26 +35,6 @@ def new_project(folder: Path, with_mini: bool = True) -> Path:
         shutil.copytree(MINI, folder / "pages" / "mini")
     (folder / "pyproject.toml").write_text('[tool.wiki]\nroot = "pages"\n', encoding="utf-8")
     return folder
-
-
-def build(project: Path, force: bool = False) -> BuildReport:
-    settings = load_settings(project)
-    wiki = load_wiki(settings.root)
-    evidence = gather_evidence(wiki, Ledger(settings.ledger).records(), settings)
-    return build_site(wiki, settings, evidence=evidence, force=force)
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
-def differing(left: Path, right: Path) -> list[str]:
-    a, b = tree(left), tree(right)
-    return sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
 
 
 STATE = ("site-state.json", "render-cache.json", "mkdocs.yml")
@@ -80,10 +56,6 @@ def rebuilt_cold(project: Path) -> dict[str, bytes]:
     report = build(project)
     assert report.site_rebuilt and not report.incremental
     return built_files(project)
-
-
-def differences(left: dict[str, bytes], right: dict[str, bytes]) -> list[str]:
-    return sorted(name for name in left.keys() | right.keys() if left.get(name) != right.get(name))
 
 
 @pytest.fixture
