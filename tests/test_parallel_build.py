@@ -138,7 +138,7 @@ def test_incremental_build_in_two_processes_equals_cold(
 ) -> None:
     """A title edit changes every page that links to the page: rendered in 2 processes."""
     monkeypatch.setenv(forked.ENV_VAR, "2")
-    monkeypatch.setattr(incremental, "PARALLEL_MIN_PAGES", 2)
+    monkeypatch.setattr(forked, "MIN_ITEMS_TO_FORK", 2)
     project = new_project(tmp_path / "edited", with_mini=False)
     build(project)
     page = project / "pages" / "concepts" / "concept-1.yaml"

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 ENV_VAR = "WIKI_BUILD_PROCESSES"
 DEFAULT_PROCESSES = 2
+# A build step with fewer items (pages) than this keeps them in one process: a fork costs more.
+MIN_ITEMS_TO_FORK = 64
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -20,13 +20,14 @@ cross-page anchor checks match a cold build. When a changed page is in the nav a
 title or front matter changed, or anything else listed above changed, or a plugin other
 than the known ones is active, the build is a full one.
 
-With only known plugins and at least PARALLEL_MIN_PAGES pages to render, the pages are
-read, converted and built in `wiki.forked.build_processes()` processes: pages in the nav
-are read first, here (every page shows their titles), then each process takes the next
-page nobody has taken, writes its HTML and hands back its title, front matter, anchors,
-links to anchors, search entries and log records; the log records are replayed here in
-the order one process logs them, so warnings and strict mode are unchanged. Material's
-search index reads each page's HTML through `wiki.search_index` (the same entries).
+With only known plugins and at least `wiki.forked.MIN_ITEMS_TO_FORK` pages to render,
+the pages are read, converted and built in `wiki.forked.build_processes()` processes:
+pages in the nav are read first, here (every page shows their titles), then each process
+takes the next page nobody has taken, writes its HTML and hands back its title, front
+matter, anchors, links to anchors, search entries and log records; the log records are
+replayed here in the order one process logs them, so warnings and strict mode are
+unchanged. Material's search index reads each page's HTML through `wiki.search_index`
+(the same entries).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from wiki.forked import build_processes, map_in_processes
+from wiki.forked import MIN_ITEMS_TO_FORK, build_processes, map_in_processes
 from wiki.mkdocs_config import folder_digest
 
 STATE_FILE = "site-state.json"  # in the build folder: the per-page state of the last site
@@ -57,8 +58,6 @@ KNOWN_PLUGINS = {
 }
 VERSIONED = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
 SEARCH_INDEX_FILES = ("search/search_index.json", "search/search_index.js")
-# Fewer pages than this to render are rendered in this process: a fork costs more.
-PARALLEL_MIN_PAGES = 64
 
 
 class NotIncremental(Exception):
@@ -158,7 +157,7 @@ def run_build(
         to_render = [f for f in doc_files if changed is None or f.src_uri in changed]
         known_plugins = _plugins_known(config)
         processes = build_processes() if known_plugins else 1
-        parallel = processes > 1 and len(to_render) >= PARALLEL_MIN_PAGES
+        parallel = processes > 1 and len(to_render) >= MIN_ITEMS_TO_FORK
         populated: dict[str, list[logging.LogRecord]] = {}  # parallel: records, replayed
         for file in doc_files:
             if file.page is None:

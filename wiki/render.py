@@ -73,9 +73,6 @@ RUNS_PAGE = "runs.md"
 INDEX_PAGES = {kind: f"{folder}.md" for kind, folder in KIND_FOLDERS.items()}
 # mkdocs builds with use_directory_urls: false, so page.md becomes page.html (see wiki.site).
 HTML_SUFFIX = ".html"
-# With at least this many pages to render they are rendered in `wiki.forked.build_processes()`
-# processes (each its share, in a child forked once the shared data is made).
-PARALLEL_MIN_PAGES = 64
 
 
 def claim_anchor(claim_id: str) -> str:
@@ -202,17 +199,20 @@ def render_pages(
         text = environment.get_template(template).render(**shared, **links.functions(), **context())
         return _tidy(text)
 
-    from wiki.forked import build_processes, map_in_processes
+    from wiki.forked import MIN_ITEMS_TO_FORK, build_processes, map_in_processes
 
-    processes = build_processes() if len(jobs) >= PARALLEL_MIN_PAGES else 1
+    # From MIN_ITEMS_TO_FORK pages on, in `build_processes()` processes, each taking the
+    # next page nobody has taken (heaviest first), forked once the shared data is made.
+    processes = build_processes() if len(jobs) >= MIN_ITEMS_TO_FORK else 1
+    weights = None
     if processes > 1:  # what every process reads, made once here before the fork
         local_graphs()
         for template in sorted({template for _, template, _ in jobs}):
             environment.get_template(template)  # compiled once, not in each process
-    weights = [
-        sys.maxsize if index < special else _size_of(wiki.pages[Path(path).stem].path)
-        for index, (path, _, _) in enumerate(jobs)
-    ]
+        weights = [
+            sys.maxsize if index < special else _size_of(wiki.pages[Path(path).stem].path)
+            for index, (path, _, _) in enumerate(jobs)
+        ]
     for (path, _, _), markdown in zip(
         jobs, map_in_processes(render_one, jobs, processes, weights), strict=True
     ):
