@@ -190,3 +190,33 @@ def test_summary_edit_shows_in_the_previews_of_the_claims_index(
         edit(project, "concept-5", "summary: ", f"summary: Preview {per_page}, ")
         cached, cold, _ = cached_and_cold(project)
         assert differing(cached, cold) == []
+
+
+def test_section_prose_edit_rerenders_that_page_alone(project: Path) -> None:
+    """Other pages show a concept's title, summary, claims and figures, never its sections'
+    text: an edit there re-renders the page itself, not the pages linking to it."""
+    assert linked_from(project, "concept-3")  # pages that would re-render if it counted
+    edit(project, "concept-3", "Core insight\n  text: ", "Core insight\n  text: Edited prose, ")
+    cached, cold, cache = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    assert cache.rendered == ["concepts/concept-3.md"]
+
+
+def test_a_link_added_in_a_section_shows_in_the_backlinks_of_a_neighbour(
+    project: Path,
+) -> None:
+    """The target already counts the editing page as a neighbour (it links to it), so only
+    the editing page's graph edges, part of what it shows others, tell the target that its
+    backlinks changed."""
+    wiki = load_wiki(load_settings(project).root)
+    concepts = [page.id for page in wiki.by_kind("concept")]
+    target, source = next(  # the target links to the source; the source not yet to it
+        (target, source)
+        for target in concepts
+        for source in wiki.graph.references(target)
+        if source in concepts and target not in wiki.graph.references(source)
+    )
+    edit(project, source, "Core insight\n  text: ", f"Core insight\n  text: See [[{target}]], ")
+    cached, cold, cache = cached_and_cold(project)
+    assert differing(cached, cold) == []
+    assert page_path("concept", target) in cache.rendered

@@ -10,7 +10,11 @@ packaged templates read for that page:
   cards) -- any change there re-renders every page;
 - the page's own model (its JSON), id, kind, file name and file text (some values show as
   written: a figure's digits);
-- for every page it can show something of (its neighbours), that page's model hash. The
+- for every page it can show something of (its neighbours), the hash of what other pages
+  can show of it (`shown_hash`): its model less the text of its concept sections (only
+  its own page shows that; section headings stay in), the benchmark figures as written,
+  and its and its claims' edges in the graph (backlinks and local graphs). So a prose edit
+  of a section re-renders that page alone, not every page linking to it. The
   neighbours are found generously: every id named anywhere in the page's JSON (links in
   prose, related pages, sources, dependencies), the graph's references and referrers of the
   page and its claims (backlinks), the theses depending on them, the claims citing a
@@ -131,6 +135,7 @@ class PageInputs:
     global_key: str = ""
     page_json: dict[str, str] = field(default_factory=dict)
     page_hash: dict[str, str] = field(default_factory=dict)
+    _shown_hash: dict[str, str] = field(default_factory=dict)  # see shown_hash
     _around: dict[str, set[str]] = field(default_factory=dict)  # see _index_wiki
     _titles: str = ""
     _holder_of: dict[str, str] = field(default_factory=dict)  # page or claim id -> page id
@@ -221,8 +226,47 @@ class PageInputs:
             self.global_key,
             "page",
             self.page_hash[page.id],
-            *(f"{other}={self.page_hash[other]}" for other in around),
+            *(f"{other}={self.shown_hash(other)}" for other in around),
         )
+
+    def shown_hash(self, page_id: str) -> str:
+        """What pages other than `page_id`'s own can show of it: its model with the text of
+        its concept sections blanked (templates read another page's title, summary or
+        position, claims, benchmarks, confidence: never its sections' text), its benchmark
+        figures as written, and the graph edges from it and its claims (a link added in a
+        section changes backlinks and local graphs)."""
+        found = self._shown_hash.get(page_id)
+        if found is not None:
+            return found
+        page = self.wiki.pages[page_id]
+        sections = getattr(page.model, "sections", None)
+        if sections:
+            blanked = [section.model_copy(update={"text": ""}) for section in sections]
+            text = page.model.model_copy(update={"sections": blanked}).model_dump_json()
+        else:
+            text = self.page_json[page_id]
+        figures = [
+            page.locations.source_text(("benchmarks", index, "value")) or ""
+            for index in range(len(getattr(page.model, "benchmarks", ())))
+        ]
+        edges = [
+            row for node in (page_id, *self.wiki.claim_ids_of(page_id)) for row in self._edges(node)
+        ]
+        found = _sha(page.id, page.kind, str(page.path), text, *figures, *edges)
+        self._shown_hash[page_id] = found
+        return found
+
+    def _edges(self, node: str) -> list[str]:
+        """`node` and its data, then its outgoing edges and theirs, as text (sorted)."""
+        digraph = self.wiki.graph.digraph
+        if node not in digraph:
+            return []
+        rows = [f"{node}\0{sorted(digraph.nodes[node].items())!r}"]
+        for target, data in sorted(digraph.adj[node].items()):
+            relations = sorted(data.get("relations", ()))
+            others = sorted((k, v) for k, v in data.items() if k != "relations")
+            rows.append(f"\t{target}\0{relations}\0{others}")
+        return rows
 
     def titles_key(self) -> str:
         """Every page's id, kind and title (and a source's year), every claim's page: what
@@ -250,7 +294,7 @@ class PageInputs:
             named.update(ID_TOKEN.findall(text))
         holders = {self._holder_of.get(node, "") for node in named}
         holders.discard("")
-        linked = [f"{other}={self.page_hash[other]}" for other in sorted(holders)]
+        linked = [f"{other}={self.shown_hash(other)}" for other in sorted(holders)]
         return _sha(self.global_key, "claims", layout, self.titles_key(), *claims, *linked)
 
     def _claims_json(self, page: LoadedPage) -> str:
@@ -264,15 +308,7 @@ class PageInputs:
     def graph_digest(self) -> str:
         """graph.md and the graph data file: the wiki graph (nodes, edges and their data),
         every title and every claim (the data file shows statements and grades)."""
-        adjacency = self.wiki.graph.digraph.adj
-        node_data = self.wiki.graph.digraph.nodes
-        rows = []
-        for node in sorted(adjacency):
-            rows.append(f"{node}\0{sorted(node_data[node].items())!r}")
-            for target, data in sorted(adjacency[node].items()):
-                relations = sorted(data.get("relations", ()))
-                others = sorted((k, v) for k, v in data.items() if k != "relations")
-                rows.append(f"\t{target}\0{relations}\0{others}")
+        rows = [row for node in sorted(self.wiki.graph.digraph.adj) for row in self._edges(node)]
         claims = [self._claims_json(page) for page in self.wiki.pages.values()]
         return _sha(self.global_key, "graph", self.titles_key(), *rows, *claims)
 
