@@ -150,13 +150,18 @@ def render_pages(
         pages[path] = markdown
         return True
 
-    render(HOME_PAGE, "home.md.j2", lambda: _home_context(wiki))
+    def whole_wiki(path: str) -> str | None:
+        return inputs.whole_wiki_digest(path) if inputs else None
+
+    if not reused(HOME_PAGE, whole_wiki(HOME_PAGE)):
+        render(HOME_PAGE, "home.md.j2", lambda: _home_context(wiki))
     for kind in PAGE_KINDS:
-        render(
-            INDEX_PAGES[kind],
-            f"{kind}_index.md.j2",
-            functools.partial(_index_context, wiki, kind),
-        )
+        if not reused(INDEX_PAGES[kind], whole_wiki(INDEX_PAGES[kind])):
+            render(
+                INDEX_PAGES[kind],
+                f"{kind}_index.md.j2",
+                functools.partial(_index_context, wiki, kind),
+            )
     parts = claims_parts(wiki)
     layout = repr([(part.path, part.first, part.last, part.count) for part in parts])
     if len(parts) == 1:
@@ -180,7 +185,8 @@ def render_pages(
     graph_digest = inputs.graph_digest() if inputs else None
     if not reused(GRAPH_PAGE, graph_digest):
         render(GRAPH_PAGE, "graph.md.j2", lambda: _graph_context(wiki, evidence))
-    render(RUNS_PAGE, "runs.md.j2", lambda: _runs_context(evidence))
+    if not reused(RUNS_PAGE, whole_wiki(RUNS_PAGE)):
+        render(RUNS_PAGE, "runs.md.j2", lambda: _runs_context(evidence))
     special = len(jobs)  # the index pages: the heaviest, rendered first
     for page in wiki.pages.values():
         path = page_path(page.kind, page.id)

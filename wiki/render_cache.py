@@ -26,8 +26,9 @@ every page's id, kind and title and every claim's page, how the index is split, 
 claims of the pages it lists and the model hashes of those pages and of every page their
 claims name (a link shows its target's preview); `graph.md`
 (and the graph data file) hashes the wiki graph's nodes and edges, every title and every
-claim. The home page, the kind index pages and the runs page read the whole
-wiki and cost little: they are always rendered.
+claim. The home page, the kind index pages and the runs page read the whole wiki: their
+digest holds what every page shows of itself to others (`shown_hash`), so a section edit
+leaves them cached and a title or summary edit renders them again.
 
 The cached Markdown is the file the last build wrote into the docs tree; a hit re-reads
 it and checks its hash, so a tree edited or half-written since is rendered again. User
@@ -47,8 +48,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from wiki.corpus import Wiki
 from wiki.load import LoadedPage
+from wiki.schema import Claim
 from wiki.settings import Settings
 
 CACHE_FILE = "render-cache.json"  # in the build folder: {path: [input digest, output hash]}
@@ -57,6 +61,7 @@ TEMPLATE_CACHE = "template-cache"  # in the build folder: compiled templates (ji
 PACKAGE_DIR = Path(__file__).resolve().parent
 VERSIONED = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pydantic", "networkx")
 # Any run of slug characters in a page's JSON that equals an id makes that id a neighbour.
+_CLAIMS_JSON = TypeAdapter(list[Claim])  # a page's claims as JSON, in pydantic's core
 ID_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-.][A-Za-z0-9_]+)*")
 
 
@@ -140,6 +145,7 @@ class PageInputs:
     _titles: str = ""
     _holder_of: dict[str, str] = field(default_factory=dict)  # page or claim id -> page id
     _claims_text: dict[str, str] = field(default_factory=dict)
+    _edge_rows: dict[str, list[str]] = field(default_factory=dict)  # see _edges
 
     def __post_init__(self) -> None:
         self.code = code_key(self.template_dir)
@@ -257,16 +263,29 @@ class PageInputs:
         return found
 
     def _edges(self, node: str) -> list[str]:
-        """`node` and its data, then its outgoing edges and theirs, as text (sorted)."""
-        digraph = self.wiki.graph.digraph
-        if node not in digraph:
-            return []
-        rows = [f"{node}\0{sorted(digraph.nodes[node].items())!r}"]
-        for target, data in sorted(digraph.adj[node].items()):
-            relations = sorted(data.get("relations", ()))
-            others = sorted((k, v) for k, v in data.items() if k != "relations")
-            rows.append(f"\t{target}\0{relations}\0{others}")
-        return rows
+        """`node` and its data, then its outgoing edges and theirs, as text (sorted); made
+        for every node of the graph at once (the graph page's digest reads them all)."""
+        if not self._edge_rows:
+            digraph = self.wiki.graph.digraph
+            for name, adjacent in digraph.adj.items():
+                rows = [f"{name}\0{sorted(digraph.nodes[name].items())!r}"]
+                for target, data in sorted(adjacent.items()):
+                    relations = sorted(data.get("relations", ()))
+                    others = sorted((k, v) for k, v in data.items() if k != "relations")
+                    rows.append(f"\t{target}\0{relations}\0{others}")
+                self._edge_rows[name] = rows
+        return self._edge_rows.get(node, [])
+
+    def whole_wiki_digest(self, path: str) -> str:
+        """A page reading the whole wiki (home, kind index, runs): every page's id and
+        what it shows of itself to others, in page order, and every claim's page."""
+        return _sha(
+            self.global_key,
+            "wiki",
+            path,
+            self.titles_key(),
+            *(f"{page_id}={self.shown_hash(page_id)}" for page_id in self.wiki.pages),
+        )
 
     def titles_key(self) -> str:
         """Every page's id, kind and title (and a source's year), every claim's page: what
@@ -301,7 +320,7 @@ class PageInputs:
         text = self._claims_text.get(page.id)
         if text is None:
             held = getattr(page.model, "claims", [])
-            text = f"{page.id}\0{json.dumps([claim.model_dump(mode='json') for claim in held])}"
+            text = f"{page.id}\0{_CLAIMS_JSON.dump_json(held).decode()}"
             self._claims_text[page.id] = text
         return text
 
