@@ -61,6 +61,7 @@ TEMPLATE_CACHE = "template-cache"  # in the build folder: compiled templates (ji
 PACKAGE_DIR = Path(__file__).resolve().parent
 VERSIONED = ("jinja2", "markdown-it-py", "mdit-py-plugins", "pydantic", "networkx")
 # Any run of slug characters in a page's JSON that equals an id makes that id a neighbour.
+SECTION_TEXT = {"sections": {"__all__": {"text"}}}  # what only a concept's own page shows
 _CLAIMS_JSON = TypeAdapter(list[Claim])  # a page's claims as JSON, in pydantic's core
 ID_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[-.][A-Za-z0-9_]+)*")
 
@@ -236,8 +237,8 @@ class PageInputs:
         )
 
     def shown_hash(self, page_id: str) -> str:
-        """What pages other than `page_id`'s own can show of it: its model with the text of
-        its concept sections blanked (templates read another page's title, summary or
+        """What pages other than `page_id`'s own can show of it: its model without the text
+        of its concept sections (templates read another page's title, summary or
         position, claims, benchmarks, confidence: never its sections' text), its benchmark
         figures as written, and the graph edges from it and its claims (a link added in a
         section changes backlinks and local graphs)."""
@@ -245,10 +246,8 @@ class PageInputs:
         if found is not None:
             return found
         page = self.wiki.pages[page_id]
-        sections = getattr(page.model, "sections", None)
-        if sections:
-            blanked = [section.model_copy(update={"text": ""}) for section in sections]
-            text = page.model.model_copy(update={"sections": blanked}).model_dump_json()
+        if getattr(page.model, "sections", None):
+            text = page.model.model_dump_json(exclude=SECTION_TEXT)
         else:
             text = self.page_json[page_id]
         figures = [
