@@ -134,7 +134,7 @@ def run_build(
         env = config.theme.get_env()
         if cache_dir is not None:
             env.bytecode_cache = _bytecode_cache(cache_dir)
-        files.add_files_from_theme(env, config)
+        add_files_from_theme(files, env, config)
         files = config.plugins.on_files(files, config=config)
         set_exclusions(files, config)
         nav = get_navigation(files, config)
@@ -383,6 +383,29 @@ def _portable(record: logging.LogRecord) -> logging.LogRecord:
 def _replay(records: list[logging.LogRecord]) -> None:
     for record in records:
         logging.getLogger(record.name).handle(record)
+
+
+def add_files_from_theme(files: Any, env: Any, config: Any) -> None:
+    """`Files.add_files_from_theme` of mkdocs 1.6, with its exclusion patterns matched as
+    one regular expression instead of one `fnmatch` call per pattern and file
+    (mkdocs-material ships some 14,000 theme files: this was ~0.2 s of every build)."""
+    import fnmatch
+    import re
+
+    from mkdocs import utils
+    from mkdocs.structure.files import File
+
+    patterns = [".*", "*/.*", "*.py", "*.pyc", "*.html", "*readme*", "mkdocs_theme.yml"]
+    patterns.append("locales/*")
+    patterns.extend(f"*{x}" for x in utils.markdown_extensions)
+    patterns.extend(config.theme.static_templates)
+    excluded = re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns))
+    for path in env.list_templates(filter_func=lambda name: not excluded.match(name.lower())):
+        if files.get_file_from_path(path) is None:  # theme files do not override docs
+            for folder in config.theme.dirs:
+                if os.path.isfile(os.path.join(folder, path)):
+                    files.append(File(path, folder, config.site_dir, config.use_directory_urls))
+                    break
 
 
 def _bytecode_cache(folder: Path) -> Any:
