@@ -71,3 +71,24 @@ def test_every_command_still_has_its_help(command: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
+
+
+def test_commands_collect_garbage_less_often_and_restore_the_collector() -> None:
+    """While a command runs, the cyclic collector uses `GC_THRESHOLDS`; after `main()`
+    returns (or exits), the caller's thresholds are back."""
+    code = (
+        "import gc, json, sys\n"
+        "from wiki import cli\n"
+        "seen = []\n"
+        "cli.app = lambda: seen.append(gc.get_threshold()) or sys.exit(0)\n"
+        "gc.set_threshold(123, 4, 5)\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps([seen[0], gc.get_threshold(), cli.GC_THRESHOLDS]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    during, after, configured = json.loads(result.stdout)
+    assert during == configured and during != [123, 4, 5]
+    assert after == [123, 4, 5]

@@ -11,6 +11,7 @@ content, so `wiki --help` starts in a fraction of a second (tests/test_startup.p
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import time
@@ -450,6 +451,18 @@ def print_schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
+# Python's cyclic collector runs after every 700 net allocations; parsing and rendering a
+# wiki allocates millions of objects and makes little cyclic garbage, so a one-page build
+# at 1,000 pages spent ~0.15 s (5%) in 384 collections. At these thresholds it makes 4, at
+# ~7 MiB more peak memory. Restored on return: `main()` is also called in-process (tests).
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def main() -> None:
     """Console entry point of `wiki`."""
-    app()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        app()
+    finally:
+        gc.set_threshold(*thresholds)
