@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from wiki.cli_guards import EXIT_USAGE
+
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("networkx", "matplotlib", "mkdocs", "torch", "ray", "jinja2")
 
@@ -92,3 +94,36 @@ def test_commands_collect_garbage_less_often_and_restore_the_collector() -> None
     during, after, configured = json.loads(result.stdout)
     assert during == configured and during != [123, 4, 5]
     assert after == [123, 4, 5]
+
+
+def run_entry_point(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`code`, then the console entry point `wiki.cli.run` with `args`, in a fresh process."""
+    program = (
+        f"import sys\n{code}\nsys.argv = ['wiki', *{list(args)!r}]\nfrom wiki.cli import run\nrun()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_entry_point_exits_with_the_commands_status_after_exit_handlers() -> None:
+    """`run` skips the interpreter's teardown, not what a normal exit does: the status,
+    the flushed output and `atexit` handlers."""
+    handler = "import atexit\natexit.register(lambda: print('handler ran'))"
+    helped = run_entry_point(handler, "--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "Usage" in helped.stdout and helped.stdout.rstrip().endswith("handler ran")
+    refused = run_entry_point(handler, "check", "--root", str(REPO / "no-such-folder"))
+    assert refused.returncode == EXIT_USAGE, refused.stderr
+    assert "no-such-folder" in refused.stderr and "handler ran" in refused.stdout
+
+
+def test_the_entry_point_exits_normally_while_another_thread_runs() -> None:
+    """A fast exit would kill a thread still working: then the exit waits for it."""
+    worker = (
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread finished'))).start()"
+    )
+    result = run_entry_point(worker, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "thread finished" in result.stdout

@@ -1,5 +1,5 @@
 """`python -m wiki` runs the `wiki` command."""
 
-from wiki.cli import main
+from wiki.cli import run
 
-main()
+run()

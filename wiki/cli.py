@@ -10,13 +10,17 @@ content, so `wiki --help` starts in a fraction of a second (tests/test_startup.p
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import gc
 import json
+import os
 import re
+import sys
+import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
@@ -459,10 +463,45 @@ GC_THRESHOLDS = (50_000, 20, 20)
 
 
 def main() -> None:
-    """Console entry point of `wiki`."""
+    """Run the `wiki` command line (returns or raises SystemExit, as a typer app does)."""
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         app()
     finally:
         gc.set_threshold(*thresholds)
+
+
+def run() -> None:
+    """Console entry point (`wiki`, `python -m wiki`): `main()`, then exit at once.
+
+    Tearing the interpreter down frees every object a build made, one by one: 0.2-0.5 s
+    after a one-page build at 1,000 pages, more than the page took. Exit handlers
+    (`atexit`) still run and the output is flushed; only the freeing is skipped. With
+    other threads still running, the exit is the normal one, which waits for them."""
+    try:
+        main()
+    except SystemExit as finished:
+        exit_now(finished.code)
+    exit_now(0)
+
+
+def exit_now(code: str | int | None) -> NoReturn:
+    """Exit with `code` as SystemExit would, without interpreter teardown (see `run`)."""
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if threading.active_count() > 1 or run_handlers is None:
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # SystemExit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    run_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`wiki check | head`) or stream
+            pass
+    os._exit(status)
