@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported where used: `wiki --help` loads neither pydantic n
     from wiki.corpus import Wiki
     from wiki.executor import Executor
     from wiki.ledger import Ledger
+    from wiki.parse_cache import ParseCache
     from wiki.settings import Settings
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -69,10 +70,12 @@ def load_wiki_or_exit(
     strict: bool = False,
     check_experiments: Callable[[Wiki], list[ContentError]] | None = None,
     quiet: bool = False,
+    parse_cache: ParseCache | None = None,
 ) -> Wiki:
     """Load the wiki, print its errors, warnings and a summary; exit 1 on content errors.
 
     With `strict`, warnings count as errors. `quiet` prints only errors (no summary).
+    `parse_cache` (`wiki build`): files parsed last build are not parsed again.
     """
     from wiki.corpus import Wiki, load_wiki
     from wiki.errors import ContentErrors
@@ -87,6 +90,7 @@ def load_wiki_or_exit(
             check_experiments=check_experiments,
             max_page_bytes=settings.max_page_bytes,
             allow_remote_images=settings.allow_remote_images,
+            parse_cache=parse_cache,
         )
     except ContentErrors as failure:
         errors, wiki = failure.errors, failure.wiki

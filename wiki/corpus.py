@@ -15,6 +15,7 @@ from wiki import schema
 from wiki.errors import ContentError, ContentErrors, display_path
 from wiki.graph import CONTAINS, DEPENDS_ON, WikiGraph
 from wiki.load import DEFAULT_MAX_PAGE_BYTES, FieldPath, LoadedPage, did_you_mean, load_tree
+from wiki.parse_cache import ParseCache
 from wiki.prose_check import url_diagnostics
 from wiki.references import LINK_PATTERN, Reference, page_references
 
@@ -99,6 +100,7 @@ def load_wiki(
     check_experiments: Callable[[Wiki], list[ContentError]] | None = None,
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
     allow_remote_images: bool = False,
+    parse_cache: ParseCache | None = None,
 ) -> Wiki:
     """Load and link every page under `root`.
 
@@ -107,10 +109,11 @@ def load_wiki(
     Pages that failed validation are linked from their raw values: their link errors
     are reported in the same run, and what they cite counts as cited. URLs in prose are
     checked (`wiki.prose_check`); remote images are errors unless `allow_remote_images`.
+    Files whose text `parse_cache` holds are not parsed again (`wiki build` only).
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content root {root} is not a folder")
-    loaded = load_tree(root, max_page_bytes)
+    loaded = load_tree(root, max_page_bytes, parse_cache)
     errors = list(loaded.errors)
     pages = _unique_pages(loaded.pages, errors)
     claims = _unique_claims(pages, errors)

@@ -18,6 +18,7 @@ from wiki import schema
 from wiki.discover import PAGE_SUFFIXES, find_page_files
 from wiki.errors import ContentError
 from wiki.located_yaml import FieldPath, Locations
+from wiki.parse_cache import ParseCache
 from wiki.read_pages import ParsedFile, parse_file, parse_files
 from wiki.schema_errors import check_kind, describe_problem, did_you_mean, slugify
 
@@ -90,11 +91,15 @@ def load_pages(
     return result.pages, result.errors
 
 
-def load_tree(root: Path, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> LoadResult:
-    """Like `load_pages`, also with warnings and what the files that failed declare."""
+def load_tree(
+    root: Path, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES, parse_cache: ParseCache | None = None
+) -> LoadResult:
+    """Like `load_pages`, also with warnings and what the files that failed declare;
+    files whose text `parse_cache` holds are not parsed again (`wiki.parse_cache`)."""
     found = find_page_files(root)
     result = LoadResult(errors=list(found.errors), warnings=list(found.warnings))
-    for path, parsed in zip(found.files, parse_files(found.files, max_page_bytes), strict=True):
+    parsed_files = parse_files(found.files, max_page_bytes, parse_cache)
+    for path, parsed in zip(found.files, parsed_files, strict=True):
         outcome = _validate(path, parsed)
         if outcome.page is not None:
             result.pages.append(outcome.page)

@@ -19,6 +19,7 @@ from typing import Any
 from wiki import schema
 from wiki.errors import ContentError
 from wiki.located_yaml import LINE_BREAK, Locations, YamlProblems, parse_yaml
+from wiki.parse_cache import ParseCache
 from wiki.schema_errors import slugify
 
 _SLUG = re.compile(schema.SLUG_PATTERN)
@@ -35,13 +36,15 @@ class ParsedFile:
     locations: Locations | None = None
 
 
-def parse_files(paths: Sequence[Path], max_page_bytes: int) -> list[ParsedFile]:
+def parse_files(
+    paths: Sequence[Path], max_page_bytes: int, cache: ParseCache | None = None
+) -> list[ParsedFile]:
     """`parse_file` for each path, in order."""
-    return [parse_file(path, max_page_bytes) for path in paths]
+    return [parse_file(path, max_page_bytes, cache) for path in paths]
 
 
-def parse_file(path: Path, max_page_bytes: int) -> ParsedFile:
-    """Read, decode and parse one page file."""
+def parse_file(path: Path, max_page_bytes: int, cache: ParseCache | None = None) -> ParsedFile:
+    """Read, decode and parse one page file (its text looked up in `cache` first)."""
     parsed = ParsedFile()
     page_id = path.stem
     if not _SLUG.fullmatch(page_id):  # fullmatch: '$' alone would accept 'id\n'
@@ -57,10 +60,18 @@ def parse_file(path: Path, max_page_bytes: int) -> ParsedFile:
     text = _read_text(path, max_page_bytes, parsed.errors)
     if text is None:
         return parsed
+    found = cache.get(text) if cache is not None else None
+    if found is not None:
+        parsed.data, spans, keys = found
+        parsed.locations = Locations(text, spans, keys)
+        return parsed
     try:
         parsed.data, parsed.locations = parse_yaml(text, path)
     except YamlProblems as problems:
         parsed.errors.extend(problems.errors)
+        return parsed
+    if cache is not None:
+        cache.put(text, (parsed.data, parsed.locations.spans, parsed.locations.keys))
     return parsed
 
 
