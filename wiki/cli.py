@@ -150,6 +150,8 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
     wiki = load_wiki_or_exit(
         settings, strict=strict, check_experiments=check_experiments, parse_cache=parse_cache
     )
+    parse_cache.save(settings.build_dir)  # now: it holds ~4 KiB a page the build can do without
+    del parse_cache
     from wiki.evidence import gather_evidence
     from wiki.ledger import Ledger
     from wiki.output_folder import UnsafeOutput
@@ -171,7 +173,6 @@ def build(root: RootOption = None, out: OutOption = None, strict: StrictOption =
         error_console.print(Text(str(failure), style="bold red"))
         error_console.print(Text("the previous site was left as it was", style="dim"))
         raise typer.Exit(EXIT_CONTENT) from None
-    parse_cache.save(settings.build_dir)
     record_manifest(settings.build_dir, inputs)  # the next build with these inputs is a no-op
     for warning in report.warnings:
         error_console.print(Text(f"mkdocs: warning: {warning}", style="yellow"))

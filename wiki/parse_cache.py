@@ -81,13 +81,15 @@ class ParseCache:
             pass
 
     def save(self, build_dir: Path) -> None:
-        """Keep the entries of the files this build read (call after a successful build);
-        the file is left as it is when they are the ones it holds."""
+        """Keep the entries of the files this build read (entries hold for any outcome of
+        the build: they depend on a file's text only); the file is left as it is when they
+        are the ones it holds. Creates `build_dir` if needed."""
         from wiki.mkdocs_config import GeneratedWriteError, write_generated
 
         if self.fresh.keys() == self.recorded.keys():
             return
         try:
+            build_dir.mkdir(parents=True, exist_ok=True)
             write_generated(build_dir / CACHE_FILE, marshal.dumps((self.code, self.fresh)))
-        except GeneratedWriteError:
-            pass  # the site is built; without the cache the next build parses every file
+        except (OSError, GeneratedWriteError):
+            pass  # without the cache the next build parses every file again
