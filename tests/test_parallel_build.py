@@ -5,7 +5,8 @@ tree, the site and the recorded build state must match byte for byte, and the tw
 build must really have forked (both for the Markdown pages and for the HTML). mkdocs
 warnings come back from the children in the order one process logs them; an incremental
 build that renders its changed pages in two processes equals a cold build; a failure in a
-child is raised in the parent.
+child is raised in the parent, and a child that dies or sends a result cut short is a
+`ChildFailed`.
 """
 
 from __future__ import annotations
@@ -177,6 +178,41 @@ def test_a_failure_in_a_child_is_raised_here() -> None:
 
     with pytest.raises(ValueError, match="in the child"):
         forked.run_shares(lambda share: [work(item) for item in share], [[1], [2]])
+
+
+def test_a_child_result_that_does_not_pickle_is_a_child_failure() -> None:
+    """The child streams its result into the pipe: cut short, it is not taken as one."""
+    parent = os.getpid()
+
+    def work(share: list[int]) -> list[object]:
+        if os.getpid() == parent:
+            return share
+        return [b"x" * (1 << 20), lambda: None]  # the megabyte goes out, then pickle fails
+
+    with pytest.raises(forked.ChildFailed, match="without a result"):
+        forked.run_shares(work, [[1], [2]])
+
+
+def test_a_child_that_dies_is_a_child_failure() -> None:
+    parent = os.getpid()
+
+    def work(share: list[int]) -> list[int]:
+        if os.getpid() != parent:
+            os._exit(3)
+        return share
+
+    with pytest.raises(forked.ChildFailed, match="status 768"):
+        forked.run_shares(work, [[1], [2]])
+
+
+def test_a_big_result_comes_back_whole() -> None:
+    parent = os.getpid()
+    pages = [bytes([n]) * (1 << 20) for n in range(8)]  # larger than any pipe buffer
+
+    def work(share: list[int]) -> list[bytes]:
+        return [] if os.getpid() == parent else pages
+
+    assert forked.run_shares(work, [[1], [2]]) == [[], pages]
 
 
 def test_build_processes_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

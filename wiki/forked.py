@@ -119,14 +119,17 @@ def run_shares(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
         first = work(shares[0])
         results = [first]
         while children:
-            pid, read = children[0]
-            data = _read_all(read)
+            pid, read = children.pop(0)
+            try:
+                ok, value = _receive(read)
+            except Exception as error:  # nothing, or a stream cut short (see _child)
+                os.close(read)
+                _, status = os.waitpid(pid, 0)
+                raise ChildFailed(
+                    f"a build process ended without a result (status {status})"
+                ) from error
             os.close(read)
-            children.pop(0)
-            _, status = os.waitpid(pid, 0)
-            if not data:
-                raise ChildFailed(f"a build process ended without a result (status {status})")
-            ok, value = pickle.loads(data)
+            os.waitpid(pid, 0)
             if not ok:
                 raise value
             results.append(value)
@@ -158,25 +161,31 @@ class ChildFailed(RuntimeError):
 
 
 def _child(work: Callable[[list[Any]], Any], share: list[Any], write: int) -> None:
-    status = 0
+    status = 1
     try:
-        try:
-            payload = pickle.dumps((True, work(share)), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
-            status = 1
-            try:
-                payload = pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # an exception that does not pickle: its text does
-                text = f"{type(error).__name__}: {error}"
-                payload = pickle.dumps((False, ChildFailed(text)))
         with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
+            try:
+                value = work(share)
+            except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
+                try:
+                    payload = pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:  # an exception that does not pickle: its text does
+                    text = f"{type(error).__name__}: {error}"
+                    payload = pickle.dumps((False, ChildFailed(text)))
+                pipe.write(payload)
+            else:
+                # streamed into the pipe, not made as one bytes object first: a share of
+                # rendered pages is held once here, not twice (a result that does not
+                # pickle leaves the stream cut short: the parent raises ChildFailed)
+                pickle.dump((True, value), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _receive(fd: int) -> tuple[bool, Any]:
+    """What a child sent through the pipe `fd`, unpickled as it is read (the pickle is
+    never held whole here)."""
+    with open(fd, "rb", closefd=False) as pipe:
+        ok, value = pickle.load(pipe)
+    return ok, value
