@@ -107,3 +107,21 @@ def test_a_source_with_a_short_name_carries_it(tmp_path: Path) -> None:
     assert nodes["lewm"]["short"] == "LW" and "short" not in nodes["jepa"]
     local = LocalGraphs(graph_document(load_wiki(root))).document("lewm")
     assert next(n for n in local["nodes"] if n["id"] == "lewm")["short"] == "LW"
+
+
+def test_local_graph_json_joined_from_parts_is_the_documents_json(tmp_path: Path) -> None:
+    """`LocalGraphs.json` joins JSON made once per node and edge; it must be the JSON of
+    `document`, on every node of a generated wiki (after other nodes reused the parts)."""
+    import sys
+
+    from wiki.graph_data import _json
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from dense_wiki import dense_pages, write_pages
+
+    write_pages(dense_pages(60, seed=3), tmp_path / "pages")
+    wiki = load_wiki(tmp_path / "pages")
+    local = LocalGraphs(graph_document(wiki))
+    nodes = sorted(wiki.pages) + sorted(wiki.claims)
+    for node in nodes + nodes:
+        assert local.json(node) == _json(local.document(node))

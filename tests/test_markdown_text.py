@@ -365,3 +365,17 @@ def test_a_wiki_link_carries_its_targets_preview_as_an_escaped_hover_title() -> 
     assert len(titles) == 1 and "<" not in titles[0]  # escaped: no attribute breaks out
     assert htmllib.unescape(titles[0]) == preview
     assert "title=" not in to_html(prose_block("See [[jepa]].", resolve))  # none given, none shown
+
+
+def test_attribute_entities_fast_path_writes_what_the_character_loop_writes() -> None:
+    from wiki.markdown_text import ATTRIBUTE_SPECIALS, attribute_entities
+
+    def by_character(value: str) -> str:
+        return "".join(
+            f"&#{ord(c)};" if c in ATTRIBUTE_SPECIALS or not c.isprintable() else c for c in value
+        )
+
+    samples = ["plain title", 'a "quoted" <b> & |pipe| `code` \\ end', "tab\there", "é…→ ok"]
+    samples += ["".join(chr(c) for c in range(start, start + 64)) for start in range(0, 512, 64)]
+    for value in samples:
+        assert attribute_entities(value) == by_character(value)

@@ -16,6 +16,7 @@ Output is deterministic: nodes and edges sorted, no set order.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -107,6 +108,9 @@ class LocalGraphs:
             if edge["source"] in self._nodes and edge["target"] in self._nodes:
                 self._edges[edge["source"]].append(edge)
                 self._edges[edge["target"]].append(edge)
+        self._node_json: dict[str, str] = {}  # see json
+        self._edge_json: dict[int, str] = {}  # by id() of an edge of `document`, kept alive
+        self._document = document  # by self._edges too
 
     def neighbourhood(self, node_id: str) -> list[str]:
         """The node, its claims, then their direct neighbours, breadth first, at most
@@ -129,6 +133,11 @@ class LocalGraphs:
 
     def document(self, node_id: str) -> dict[str, Any]:
         """The neighbourhood's nodes (drawn fields only) and the edges between them."""
+        nodes, edges = self._parts(node_id)
+        return {"nodes": [self._drawn(i) for i in nodes], "edges": edges}
+
+    def _parts(self, node_id: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """The neighbourhood's node ids, sorted, and its edges, sorted by their ends."""
         ids = self.neighbourhood(node_id)
         keep = set(ids)
         edges = {
@@ -137,16 +146,35 @@ class LocalGraphs:
             for edge in self._edges[node]
             if edge["source"] in keep and edge["target"] in keep
         }
-        nodes = [
-            {key: self._nodes[i][key] for key in LOCAL_FIELDS if key in self._nodes[i]}
-            for i in sorted(ids)
-        ]
-        return {"nodes": nodes, "edges": [edges[pair] for pair in sorted(edges)]}
+        return sorted(ids), [edges[pair] for pair in sorted(edges)]
+
+    def _drawn(self, node_id: str) -> dict[str, Any]:
+        node = self._nodes[node_id]
+        return {key: node[key] for key in LOCAL_FIELDS if key in node}
+
+    def json(self, node_id: str) -> str:
+        """`_json(self.document(node_id))`, joined from each node's and edge's JSON, made
+        once for the whole build: a node is drawn in the local graph of up to 40 pages."""
+        nodes, edges = self._parts(node_id)
+        node_json, edge_json = self._node_json, self._edge_json
+        for i in nodes:
+            if i not in node_json:
+                node_json[i] = _json(self._drawn(i))
+        for edge in edges:
+            if id(edge) not in edge_json:
+                edge_json[id(edge)] = _json(edge)
+        return (
+            '{"edges":['
+            + ",".join(edge_json[id(edge)] for edge in edges)
+            + '],"nodes":['
+            + ",".join(node_json[i] for i in nodes)
+            + "]}"
+        )
 
     def html(self, node_id: str) -> str:
         """The local graph's container with its data inline, for a page template: JSON in
         a single-quoted attribute (no quote of it needs escaping, and search skips it)."""
-        data = _json(self.document(node_id)) if node_id in self._nodes else "null"
+        data = self.json(node_id) if node_id in self._nodes else "null"
         return (
             f'<div class="wiki-local-graph" data-node="{_attribute(node_id)}"'
             f" data-search-exclude data-graph='{data}'></div>"
@@ -181,6 +209,7 @@ WIKI_LINK = re.compile(r"\[\[\s*([^\[\]|]+?)\s*(?:\|\s*([^\[\]]*?)\s*)?\]\]")
 MARKUP = re.compile(r"[*_`]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every link to a claim or page previews it
 def plain_statement(markdown: str) -> str:
     """A claim statement as one line of text for the graph's details panel (never HTML:
     graph.js writes it with textContent)."""

@@ -38,6 +38,7 @@ __all__ = ["LinkTarget", "Resolver", "code_text", "plain_text", "prose_block", "
 # Characters no Markdown flavour or HTML parser reads as syntax; all others become entities.
 KEPT_PUNCTUATION = frozenset(" .,;?/()%'-")
 ATTRIBUTE_SPECIALS = frozenset('"&<>|`\\')
+_ATTRIBUTE_SPECIAL = re.compile("[" + re.escape("".join(sorted(ATTRIBUTE_SPECIALS))) + "]")
 HTML_SUFFIX = ".html"  # mkdocs builds with use_directory_urls: false (see wiki.site)
 
 PLAIN_SPECIALS = re.compile(r"([\\`*_\[\]{}|#])")
@@ -94,6 +95,8 @@ def _entity(match: re.Match[str]) -> str:
 def attribute_entities(value: str) -> str:
     """An attribute value for a tag Python-Markdown may see inline: what could end the value
     or the tag, split a table row (`|`) or open a code span, written as an entity."""
+    if value.isprintable():  # the common case, one regex pass instead of a loop
+        return _ATTRIBUTE_SPECIAL.sub(_entity, value)
     return "".join(
         f"&#{ord(character)};"
         if character in ATTRIBUTE_SPECIALS or not character.isprintable()
