@@ -110,3 +110,12 @@ def test_mini_wiki_graph_matches_its_pages(mini_root: Path) -> None:
         "planning-at-scale",
     ]
     assert wiki.graph.theses_depending_on("lewm") == []
+
+
+def test_attributes_and_outgoing_are_what_the_digraph_holds(mini_root: Path) -> None:
+    graph = load_wiki(mini_root).graph
+    digraph = graph.digraph
+    assert graph.nodes() == list(digraph.adj)
+    for node in graph.nodes():
+        assert graph.attributes(node) == digraph.nodes[node]
+        assert graph.outgoing(node) == {t: dict(data) for t, data in digraph.adj[node].items()}

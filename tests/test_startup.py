@@ -57,6 +57,25 @@ def test_check_of_the_shipped_wiki_imports_neither_networkx_nor_mkdocs() -> None
     assert imported_after(run_cli("check")) == ["pydantic"]
 
 
+def test_a_rebuild_after_a_section_edit_does_not_import_networkx(tmp_path: Path) -> None:
+    """networkx lays out the graph page; a build that takes that page from the render
+    cache reads the wiki graph from its own dicts (graph data, local graphs, digests)."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "tests" / "fixtures" / "mini", project / "pages")
+    (project / "pyproject.toml").write_text('[tool.wiki]\nroot = "pages"\n', encoding="utf-8")
+    assert "networkx" in imported_after(run_cli("build"), cwd=project)  # graph page drawn
+    page = project / "pages" / "concepts" / "jepa.yaml"
+    text = page.read_text(encoding="utf-8")
+    assert "sections:" in text
+    at = text.index("Predicting in representation space", text.index("sections:"))
+    page.write_text(text[:at] + "Edited. " + text[at:], encoding="utf-8")
+    assert "networkx" not in imported_after(run_cli("build"), cwd=project)
+    built = (project / "site" / "concepts" / "jepa.html").read_text(encoding="utf-8")
+    assert "Edited. Predicting" in built  # the edit was built
+
+
 def test_the_probe_sees_a_heavy_import() -> None:
     """The checks above can fail: an import of networkx shows up in the probe."""
     assert imported_after("import wiki.cli, networkx") == ["networkx"]

@@ -111,6 +111,18 @@ class WikiGraph:
         """The page holding `node_id`: itself for a page, the owning page for a claim."""
         return self._nodes[node_id]["page"]
 
+    def attributes(self, node_id: str) -> dict[str, Any]:
+        """The node's attributes (kind, page), as `digraph.nodes[node_id]` holds them."""
+        return dict(self._nodes[node_id])
+
+    def outgoing(self, node_id: str) -> dict[str, dict[str, Any]]:
+        """Each target `node_id` refers to, with the edge's attributes as `digraph` holds
+        them (relations, and role on depends_on edges), without building `digraph`."""
+        return {
+            target: {"relations": relations, **self._edge_role(node_id, target)}
+            for target, relations in self._successors[node_id].items()
+        }
+
     def referrers(self, node_id: str) -> list[str]:
         """Ids that refer to `node_id` directly, sorted."""
         return sorted(self._predecessors[node_id])

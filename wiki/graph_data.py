@@ -48,11 +48,13 @@ def graph_document(wiki: Wiki, evidence: Any = None) -> dict[str, Any]:
     stale (theses). An edge: source, target, kind (supports / challenges for a thesis
     dependency, else the relation: contains, cites, used_by, related, links, mentions).
     """
-    digraph = wiki.graph.digraph
-    nodes = [_node(wiki, evidence, node_id) for node_id in sorted(digraph.nodes)]
+    graph = wiki.graph  # its plain dicts: the digraph would cost a networkx import
+    ids = sorted(graph.nodes())
+    nodes = [_node(wiki, evidence, node_id) for node_id in ids]
     edges = [
         {"source": source, "target": target, "kind": _edge_kind(data)}
-        for source, target, data in sorted(digraph.edges(data=True), key=lambda e: e[:2])
+        for source in ids
+        for target, data in sorted(graph.outgoing(source).items())
     ]
     return {"nodes": nodes, "edges": edges}
 

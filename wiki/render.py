@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from wiki import depgraph
 from wiki.corpus import Wiki
 from wiki.graph_data import plain_statement
 from wiki.load import LoadedPage
@@ -49,6 +48,7 @@ from wiki.schema import GRADE_ORDER, PAGE_KINDS, Concept, Source, Thesis
 from wiki.settings import Settings
 
 if TYPE_CHECKING:
+    from wiki.depgraph import Mark
     from wiki.render_cache import PageInputs, RenderCache
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"  # in an installed wheel
@@ -699,6 +699,8 @@ def _graph_svg(wiki: Wiki, evidence: Any) -> tuple[str, int]:
     """The thesis-dependency graph as inline SVG, node links relative to graph.md; with
     evidence, stale theses and claims' effective grades and verdicts are marked. With its
     node count; no SVG ('') above STATIC_GRAPH_MAX_NODES."""
+    from wiki import depgraph  # networkx: only when the graph page is rendered
+
     links = PageLinks(wiki, GRAPH_PAGE)
     graph = depgraph.thesis_dependency_graph(wiki.graph.digraph)
     if graph.number_of_nodes() > STATIC_GRAPH_MAX_NODES:
@@ -712,7 +714,9 @@ def _graph_svg(wiki: Wiki, evidence: Any) -> tuple[str, int]:
     return svg, graph.number_of_nodes()
 
 
-def _graph_mark(wiki: Wiki, evidence: Any, node: str) -> depgraph.Mark | None:
+def _graph_mark(wiki: Wiki, evidence: Any, node: str) -> Mark | None:
+    from wiki.depgraph import Mark
+
     if evidence is None:
         return None
     if node in wiki.claims:
@@ -720,9 +724,9 @@ def _graph_mark(wiki: Wiki, evidence: Any, node: str) -> depgraph.Mark | None:
         grade = score.effective_grade.value
         moved = score.effective_grade is not score.literature_grade
         text = f"{score.literature_grade.value}→{grade}" if moved else grade
-        return depgraph.Mark(f"{text}, {score.verdict.value}", alert=moved)
+        return Mark(f"{text}, {score.verdict.value}", alert=moved)
     if node in evidence.scores.theses and evidence.thesis(node).stale:
-        return depgraph.Mark("STALE", alert=True)
+        return Mark("STALE", alert=True)
     return None
 
 

@@ -265,10 +265,10 @@ class PageInputs:
         """`node` and its data, then its outgoing edges and theirs, as text (sorted); made
         for every node of the graph at once (the graph page's digest reads them all)."""
         if not self._edge_rows:
-            digraph = self.wiki.graph.digraph
-            for name, adjacent in digraph.adj.items():
-                rows = [f"{name}\0{sorted(digraph.nodes[name].items())!r}"]
-                for target, data in sorted(adjacent.items()):
+            graph = self.wiki.graph  # read as its digraph holds it, without networkx
+            for name in graph.nodes():
+                rows = [f"{name}\0{sorted(graph.attributes(name).items())!r}"]
+                for target, data in sorted(graph.outgoing(name).items()):
                     relations = ",".join(sorted(data.get("relations", ())))
                     others = ""  # most edges carry relations only (19,000 of them at 1,000)
                     if len(data) > ("relations" in data):
@@ -328,7 +328,7 @@ class PageInputs:
     def graph_digest(self) -> str:
         """graph.md and the graph data file: the wiki graph (nodes, edges and their data),
         every title and every claim (the data file shows statements and grades)."""
-        rows = [row for node in sorted(self.wiki.graph.digraph.adj) for row in self._edges(node)]
+        rows = [row for node in sorted(self.wiki.graph.nodes()) for row in self._edges(node)]
         claims = [self._claims_json(page) for page in self.wiki.pages.values()]
         return _sha(self.global_key, "graph", self.titles_key(), *rows, *claims)
 
