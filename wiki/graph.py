@@ -45,7 +45,7 @@ class WikiGraph:
             digraph = nx.DiGraph()
             digraph.add_nodes_from(self._nodes.items())
             digraph.add_edges_from(
-                (u, v, {"relations": relations, **self._edge_role(u, v)})
+                (u, v, self._edge_attributes(u, v, relations))
                 for (u, v), relations in self._edges.items()
             )
             self._digraph = digraph
@@ -87,9 +87,12 @@ class WikiGraph:
                 self._roles[key] = role
         self._digraph = None
 
-    def _edge_role(self, source: str, target: str) -> dict[str, str]:
+    def _edge_attributes(
+        self, source: str, target: str, relations: frozenset[str]
+    ) -> dict[str, Any]:
+        """An edge's attributes: relations, and role on depends_on edges."""
         role = self._roles.get((source, target))
-        return {} if role is None else {"role": role}
+        return {"relations": relations} if role is None else {"relations": relations, "role": role}
 
     def kind_or_none(self, node_id: str) -> str | None:
         """The kind of a page or claim id, None when the graph does not hold it."""
@@ -119,7 +122,7 @@ class WikiGraph:
         """Each target `node_id` refers to, with the edge's attributes as `digraph` holds
         them (relations, and role on depends_on edges), without building `digraph`."""
         return {
-            target: {"relations": relations, **self._edge_role(node_id, target)}
+            target: self._edge_attributes(node_id, target, relations)
             for target, relations in self._successors[node_id].items()
         }
 

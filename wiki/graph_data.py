@@ -111,8 +111,7 @@ class LocalGraphs:
                 self._edges[edge["source"]].append(edge)
                 self._edges[edge["target"]].append(edge)
         self._node_json: dict[str, str] = {}  # see json
-        self._edge_json: dict[int, str] = {}  # by id() of an edge of `document`, kept alive
-        self._document = document  # by self._edges too
+        self._edge_json: dict[tuple[str, str], str] = {}  # by (source, target)
 
     def neighbourhood(self, node_id: str) -> list[str]:
         """The node, its claims, then their direct neighbours, breadth first, at most
@@ -162,12 +161,13 @@ class LocalGraphs:
         for i in nodes:
             if i not in node_json:
                 node_json[i] = _json(self._drawn(i))
-        for edge in edges:
-            if id(edge) not in edge_json:
-                edge_json[id(edge)] = _json(edge)
+        pairs = [(edge["source"], edge["target"]) for edge in edges]
+        for pair, edge in zip(pairs, edges, strict=True):
+            if pair not in edge_json:
+                edge_json[pair] = _json(edge)
         return (
             '{"edges":['
-            + ",".join(edge_json[id(edge)] for edge in edges)
+            + ",".join(edge_json[pair] for pair in pairs)
             + '],"nodes":['
             + ",".join(node_json[i] for i in nodes)
             + "]}"
