@@ -74,7 +74,7 @@ def test_direct_path_gives_what_markdown_it_gives(shipped_pages: dict[str, str])
     taken = 0
     for text in shipped_pages.values():
         for block in text.split("\n\n"):
-            direct = html_blocks._direct_html(block.strip("\n"))
+            direct = html_blocks.direct_html(block.strip("\n"))
             if direct is None:
                 continue
             taken += 1
@@ -111,11 +111,11 @@ def test_pages_read_the_same_with_and_without_prerendered_blocks(
     ],
 )
 def test_anything_with_inline_syntax_left_goes_to_markdown_it(block: str) -> None:
-    assert html_blocks._direct_html(block) is None
+    assert html_blocks.direct_html(block) is None
 
 
 def test_links_are_written_as_mkdocs_writes_them() -> None:
-    html = html_blocks._direct_html('- [A \\*b\\*](../sources/a.md#claim:x "T") end')
+    html = html_blocks.direct_html('- [A \\*b\\*](../sources/a.md#claim:x "T") end')
     assert html == (
         '<ul>\n<li><a href="../sources/a.html#claim:x" title="T">A &#42;b&#42;</a> end</li>'
         "\n</ul>\n"

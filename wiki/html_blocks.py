@@ -91,7 +91,7 @@ def _is_plain_table(block: str) -> bool:
 
 
 def _render(block: str) -> str | None:
-    html = _direct_html(block)
+    html = direct_html(block)
     if html is None:
         html = _parser().render(block)
     if "\n\n" in html or "\n</div>\n" in html:
@@ -144,13 +144,13 @@ _STRONG = re.compile(r"(^| )\*\*([A-Za-z0-9][A-Za-z0-9 .,:;()/-]*[A-Za-z0-9])\*\
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<>&~|]")
 
 
-def _direct_html(block: str) -> str | None:
+def direct_html(block: str) -> str | None:
     """The HTML of a flat list or a table whose text needs no inline parsing, else None."""
     lines = block.split("\n")
     if block.startswith("- "):
         if any(not line.startswith("- ") for line in lines):
             return None  # nested lists: markdown-it
-        items = [_inline_html(line[2:]) for line in lines]
+        items = [inline_html(line[2:]) for line in lines]
         if any(item is None for item in items):
             return None
         return "<ul>\n" + "".join(f"<li>{item}</li>\n" for item in items) + "</ul>\n"
@@ -189,7 +189,7 @@ def _table_row(tag: str, cells: list[str], styles: list[str]) -> str | None:
     """One `<tr>` of `tag` cells, or None when a cell needs markdown-it."""
     out = ["<tr>\n"]
     for cell, style in zip(cells, styles, strict=True):
-        html = _inline_html(cell)
+        html = inline_html(cell)
         if html is None:
             return None
         out.append(f"<{tag}{style}>{html}</{tag}>\n")
@@ -215,7 +215,7 @@ def _alignment(delimiter: str) -> str:
     return ""
 
 
-def _inline_html(text: str) -> str | None:
+def inline_html(text: str) -> str | None:
     """`text` as HTML when, once its links are HTML, only tags, entities and plain text are
     left; None when any character could still be Markdown syntax."""
     text = _STRONG.sub(r"\1<strong>\2</strong>", _MD_LINK.sub(_link_html, text.strip()))

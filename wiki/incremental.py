@@ -121,6 +121,8 @@ def run_build(
     from mkdocs.structure.nav import get_navigation
     from mkdocs.structure.pages import Page
 
+    from wiki.page_html import use_generated_html
+
     counter = _WarningCounter()
     logging.getLogger("mkdocs").addHandler(counter)
     try:
@@ -164,6 +166,7 @@ def run_build(
                 Page(None, file, config)
             page = file.page
             assert page is not None
+            use_generated_html(page, config)  # generated pages: HTML without Python-Markdown
             if parallel and (changed is None or file.src_uri in changed):
                 if file.src_uri in in_nav:  # every page shows the nav: populated here
                     with _captured(populated.setdefault(file.src_uri, [])):

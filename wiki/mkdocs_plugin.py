@@ -61,6 +61,12 @@ class WikiPlugin(BasePlugin[WikiPluginConfig]):
                 files.append(File.generated(config, path, content=content))
         return files
 
+    def on_pre_page(self, page: Any, config: Any, files: Files) -> Any:
+        from wiki.page_html import use_generated_html
+
+        use_generated_html(page, config)  # generated pages: HTML without Python-Markdown
+        return page
+
     def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
         settings = self.settings(config)
         server.watch(str(settings.root))
