@@ -61,7 +61,7 @@ def toc(items: Any) -> list[tuple]:
     return [(item.title, item.id, item.level, toc(item.children)) for item in items]
 
 
-def compare_every_page(config: Any, files: Any) -> tuple[int, int]:
+def compare_every_page(config: Any, files: Any, permalinks: bool = True) -> tuple[int, int]:
     """(pages written directly, pages left to Python-Markdown); asserts equality."""
     assert config_is_known(config)
     direct = fallback = 0
@@ -69,7 +69,7 @@ def compare_every_page(config: Any, files: Any) -> tuple[int, int]:
         page = Page(None, file, config)
         page.read_source(config)
         assert page.markdown is not None
-        rendered = render_page(page.markdown, file, files, permalinks=True)
+        rendered = render_page(page.markdown, file, files, permalinks)
         page.render(config, files)
         if rendered is None:
             fallback += 1
@@ -86,6 +86,17 @@ def compare_every_page(config: Any, files: Any) -> tuple[int, int]:
 def test_every_dense_page_is_the_html_python_markdown_writes(dense_project: Any) -> None:
     direct, fallback = compare_every_page(*dense_project)
     assert direct >= 55 and fallback <= 12  # concepts, sources, theses, entities: direct
+
+
+def test_without_permalinks_too(dense_project: Any) -> None:
+    config, files = dense_project
+    configs = config["mdx_configs"]
+    try:
+        config["mdx_configs"] = {}  # a user's mkdocs.yml with the plugin and no toc options
+        direct, _ = compare_every_page(config, files, permalinks=False)
+        assert direct >= 55
+    finally:
+        config["mdx_configs"] = configs
 
 
 def test_every_shipped_page_is_the_html_python_markdown_writes(shipped_project: Any) -> None:
