@@ -125,3 +125,28 @@ def test_local_graph_json_joined_from_parts_is_the_documents_json(tmp_path: Path
     nodes = sorted(wiki.pages) + sorted(wiki.claims)
     for node in nodes + nodes:
         assert local.json(node) == _json(local.document(node))
+
+
+def test_local_graphs_made_from_the_wiki_are_those_of_the_whole_document(tmp_path: Path) -> None:
+    """`LocalGraphs.of_wiki` (a build rendering a few pages) reads nodes and edges from the
+    wiki graph as pages need them; every node's local graph must be the document's, with
+    scores (a dense wiki) and on the shipped wiki with its ledger."""
+    import sys
+
+    from wiki.evidence import gather_evidence
+    from wiki.ledger import Ledger
+    from wiki.settings import load_settings
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from dense_wiki import dense_pages, write_pages
+
+    write_pages(dense_pages(60, seed=4), tmp_path / "pages")
+    repo = Path(__file__).parent.parent
+    settings = load_settings(repo)
+    shipped = load_wiki(settings.root)
+    scored = gather_evidence(shipped, Ledger(settings.ledger).records(), settings)
+    for wiki, evidence in ((load_wiki(tmp_path / "pages"), None), (shipped, scored)):
+        whole = LocalGraphs(graph_document(wiki, evidence))
+        lazy = LocalGraphs.of_wiki(wiki, evidence)
+        for node in [*sorted(wiki.pages), *sorted(wiki.claims), "not-a-node"]:
+            assert lazy.html(node) == whole.html(node), node

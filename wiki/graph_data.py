@@ -113,6 +113,24 @@ class LocalGraphs:
         self._node_json: dict[str, str] = {}  # see json
         self._edge_json: dict[tuple[str, str], str] = {}  # by (source, target)
 
+    @classmethod
+    def of_wiki(cls, wiki: Wiki, evidence: Any = None) -> LocalGraphs:
+        """The same local graphs, each node and edge made from the wiki graph when a page
+        first needs it: for a build that renders a few pages, not the whole document."""
+        return _LocalGraphsOfWiki(wiki, evidence)
+
+    def _has(self, node_id: str) -> bool:
+        return node_id in self._nodes
+
+    def _node(self, node_id: str) -> dict[str, Any]:
+        return self._nodes[node_id]
+
+    def _edges_of(self, node_id: str) -> list[dict[str, Any]]:
+        return self._edges.get(node_id, [])
+
+    def _claims_of(self, node_id: str) -> list[str]:
+        return self._claims.get(node_id, [])
+
     def neighbourhood(self, node_id: str) -> list[str]:
         """The node, its claims, then their direct neighbours, breadth first, at most
         LOCAL_MAX_NODES (graph.js's `neighbourhood(index, [id], 1, LOCAL_MAX_NODES)`)."""
@@ -120,15 +138,15 @@ class LocalGraphs:
         seen: set[str] = set()
 
         def visit(other: str) -> None:
-            if other not in seen and other in self._nodes and len(order) < LOCAL_MAX_NODES:
+            if other not in seen and self._has(other) and len(order) < LOCAL_MAX_NODES:
                 seen.add(other)
                 order.append(other)
 
         visit(node_id)
-        for claim in self._claims.get(node_id, []):
+        for claim in self._claims_of(node_id):
             visit(claim)
         for centre in list(order):
-            for edge in self._edges.get(centre, []):
+            for edge in self._edges_of(centre):
                 visit(edge["target"] if edge["source"] == centre else edge["source"])
         return order
 
@@ -144,13 +162,13 @@ class LocalGraphs:
         edges = {
             (edge["source"], edge["target"]): edge
             for node in ids
-            for edge in self._edges[node]
+            for edge in self._edges_of(node)
             if edge["source"] in keep and edge["target"] in keep
         }
         return sorted(ids), [edges[pair] for pair in sorted(edges)]
 
     def _drawn(self, node_id: str) -> dict[str, Any]:
-        node = self._nodes[node_id]
+        node = self._node(node_id)
         return {key: node[key] for key in LOCAL_FIELDS if key in node}
 
     def json(self, node_id: str) -> str:
@@ -176,11 +194,64 @@ class LocalGraphs:
     def html(self, node_id: str) -> str:
         """The local graph's container with its data inline, for a page template: JSON in
         a single-quoted attribute (no quote of it needs escaping, and search skips it)."""
-        data = self.json(node_id) if node_id in self._nodes else "null"
+        data = self.json(node_id) if self._has(node_id) else "null"
         return (
             f'<div class="wiki-local-graph" data-node="{_attribute(node_id)}"'
             f" data-search-exclude data-graph='{data}'></div>"
         )
+
+
+class _LocalGraphsOfWiki(LocalGraphs):
+    """`LocalGraphs(graph_document(wiki, evidence))`, made node by node from the wiki graph
+    (`tests/test_graph_data.py` compares the two on every node of a dense wiki)."""
+
+    def __init__(self, wiki: Wiki, evidence: Any = None) -> None:
+        self._wiki, self._evidence, self._graph = wiki, evidence, wiki.graph
+        self._nodes = {}
+        self._edges = {}
+        self._claims = {}
+        self._node_json = {}
+        self._edge_json = {}
+
+    def _has(self, node_id: str) -> bool:
+        return node_id in self._graph
+
+    def _node(self, node_id: str) -> dict[str, Any]:
+        node = self._nodes.get(node_id)
+        if node is None:
+            node = self._nodes[node_id] = _node(self._wiki, self._evidence, node_id)
+        return node
+
+    def _edges_of(self, node_id: str) -> list[dict[str, Any]]:
+        """The node's edges in the document's order (by source, then target); an edge
+        from the node to itself twice, as the document's reader lists it."""
+        edges = self._edges.get(node_id)
+        if edges is None:
+            if not self._has(node_id):
+                return []
+            graph = self._graph
+            pairs = [(node_id, target) for target in graph.outgoing(node_id)]
+            pairs += [(source, node_id) for source in graph.referrers(node_id)]
+            edges = [
+                {
+                    "source": source,
+                    "target": target,
+                    "kind": _edge_kind(graph.outgoing(source)[target]),
+                }
+                for source, target in sorted(pairs)
+            ]
+            self._edges[node_id] = edges
+        return edges
+
+    def _claims_of(self, node_id: str) -> list[str]:
+        claims = self._claims.get(node_id)
+        if claims is None:
+            claims = []
+            if node_id in self._wiki.pages:
+                graph = self._graph
+                claims = sorted(c for c in self._wiki.claim_ids_of(node_id) if c in graph)
+            self._claims[node_id] = claims
+        return claims
 
 
 def node_url(wiki: Wiki, node_id: str) -> str:

@@ -97,6 +97,7 @@ def render_pages(
     (`wiki.render_cache`), a page whose inputs are unchanged since the last build is taken
     from it instead of rendered; the result is the same either way.
     """
+    from wiki.forked import MIN_ITEMS_TO_FORK, build_processes, map_in_processes
     from wiki.graph_data import GRAPH_DATA_FILE, LocalGraphs, graph_document, graph_script
 
     environment = template_environment(settings.templates)
@@ -110,8 +111,11 @@ def render_pages(
         return made["document"]
 
     def local_graphs() -> LocalGraphs:
-        if "local" not in made:
-            made["local"] = LocalGraphs(whole_graph())
+        if "local" not in made:  # a few pages to render: their neighbourhoods only
+            few = len(jobs) < MIN_ITEMS_TO_FORK
+            made["local"] = (
+                LocalGraphs.of_wiki(wiki, evidence) if few else LocalGraphs(whole_graph())
+            )
         return made["local"]
 
     def local_graph(node_id: str) -> str:
@@ -204,8 +208,6 @@ def render_pages(
         links = PageLinks(wiki, path, settings.allow_remote_images)
         text = environment.get_template(template).render(**shared, **links.functions(), **context())
         return _tidy(text)
-
-    from wiki.forked import MIN_ITEMS_TO_FORK, build_processes, map_in_processes
 
     # From MIN_ITEMS_TO_FORK pages on, in `build_processes()` processes, each taking the
     # next page nobody has taken (heaviest first), forked once the shared data is made.
