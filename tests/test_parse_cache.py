@@ -91,3 +91,47 @@ def test_what_a_caller_does_with_the_values_does_not_change_the_cache(
 def test_an_unreadable_cache_is_an_empty_one(tmp_path: Path) -> None:
     (tmp_path / parse_cache.CACHE_FILE).write_bytes(b"not marshal data")
     assert ParseCache.load(tmp_path).recorded == {}
+
+
+def test_wiki_check_reads_the_cache_a_build_left_and_writes_none(
+    mini_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from wiki import read_pages
+    from wiki.cli import app
+    from wiki.settings import load_settings
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        f'[tool.wiki]\nroot = "{mini_copy}"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(project)
+    parsed: list[str] = []
+    parse_yaml = read_pages.parse_yaml
+
+    def counted(text: str, *args: object, **kwargs: object) -> object:
+        parsed.append(text)
+        return parse_yaml(text, *args, **kwargs)
+
+    monkeypatch.setattr(read_pages, "parse_yaml", counted)
+
+    def check() -> str:
+        result = CliRunner().invoke(app, ["check"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first = check()
+    build_dir = load_settings(project).build_dir
+    assert len(parsed) > 5 and not build_dir.exists()  # no cache yet, and none written
+    through_a_saved_cache(mini_copy, build_dir)  # what `wiki build` leaves
+    saved = (build_dir / parse_cache.CACHE_FILE).read_bytes()
+    parsed.clear()
+    assert check().split(" in ")[0] == first.split(" in ")[0]  # the same summary
+    assert parsed == []
+    page = next(mini_copy.rglob("*.yaml"))
+    page.write_text(page.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1))
+    check()
+    assert len(parsed) == 1  # the edited file only
+    assert (build_dir / parse_cache.CACHE_FILE).read_bytes() == saved  # check left it as it was

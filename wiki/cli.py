@@ -123,7 +123,13 @@ StrictOption = Annotated[
 def check(root: RootOption = None, strict: StrictOption = False) -> None:
     """Validate every page: schema, ids, references, links, thesis cycles and experiments."""
     settings = settings_or_exit(root=root)
-    load_wiki_or_exit(settings, strict=strict, check_experiments=check_experiments)
+    from wiki.parse_cache import ParseCache
+
+    # the last build's parsed files, read only: a check writes nothing
+    parse_cache = ParseCache.load(settings.build_dir)
+    load_wiki_or_exit(
+        settings, strict=strict, check_experiments=check_experiments, parse_cache=parse_cache
+    )
 
 
 @app.command()

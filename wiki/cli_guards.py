@@ -75,7 +75,8 @@ def load_wiki_or_exit(
     """Load the wiki, print its errors, warnings and a summary; exit 1 on content errors.
 
     With `strict`, warnings count as errors. `quiet` prints only errors (no summary).
-    `parse_cache` (`wiki build`): files parsed last build are not parsed again.
+    `parse_cache` (`wiki build` records it, `wiki check` reads it): files parsed last build are
+    not parsed again.
     """
     from wiki.corpus import Wiki, load_wiki
     from wiki.errors import ContentErrors

@@ -109,7 +109,8 @@ def load_wiki(
     Pages that failed validation are linked from their raw values: their link errors
     are reported in the same run, and what they cite counts as cited. URLs in prose are
     checked (`wiki.prose_check`); remote images are errors unless `allow_remote_images`.
-    Files whose text `parse_cache` holds are not parsed again (`wiki build` only).
+    Files whose text `parse_cache` holds are not parsed again (`wiki build` records it,
+    `wiki check` only reads it).
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content root {root} is not a folder")

@@ -53,6 +53,7 @@ class UrlKind(Enum):
     FORBIDDEN = "forbidden"  # any other scheme (javascript:, data:, file:, ...)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a page's links repeat across lists and pages
 def url_kind(url: str) -> UrlKind:
     """Classify a URL with the standard library's WHATWG-style splitting (which drops the
     tabs, newlines and leading control characters a browser ignores)."""
