@@ -122,6 +122,8 @@ def a_concept_file(files: Any) -> Any:
         '# Title\n\n??? note "fold"\n\n    - [a](concept-1.md)\n\n        an item\'s paragraph',
         "# Title\n\nline one  \nline two after a hard break",
         "# Title\nNo blank line between blocks",
+        '# Title\n\n!!! note ""\n\n    An admonition without a title.',
+        "# Title\n\n## A heading with a <em>tag</em>",
     ],
 )
 def test_shapes_it_does_not_write_fall_back(dense_project: Any, body: str) -> None:

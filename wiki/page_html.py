@@ -43,8 +43,9 @@ KNOWN_CONFIGS: tuple[dict[str, Any], ...] = ({}, {"toc": {"permalink": True}})
 PERMALINK = '<a class="headerlink" href="#{id}" title="Permanent link">&para;</a>'
 
 _HEADING = re.compile(r"(#{1,6}) +([^\n]*?)(?: +\{ *#([A-Za-z][\w:.-]*) *\})? *")
-_FOLD = re.compile(r'\?\?\?(\+)? ([\w-]+(?: +[\w-]+)*) +"([^"\n]*)" *')
-_ADMONITION = re.compile(r'!!! ([\w-]+(?: +[\w-]+)*) +"([^"\n]*)" *')
+# with a title: an empty one means something else to each extension
+_FOLD = re.compile(r'\?\?\?(\+)? ([\w-]+(?: +[\w-]+)*) +"([^"\n]+)" *')
+_ADMONITION = re.compile(r'!!! ([\w-]+(?: +[\w-]+)*) +"([^"\n]+)" *')
 _CODE_SPAN = re.compile(r"`([^`\s&<>](?:[^`\n&<>]*[^`\s&<>])?)`")
 # text Python-Markdown passes through as it is: no inline syntax, no entity, no tag
 _PLAIN = re.compile(r"[^\\`*_\[\]!<>&~|{}#\x00-\x1f\x7f]*")
@@ -55,7 +56,6 @@ _COMMENT_LINE = re.compile(r"<!--(?:(?!-->).)*-->")
 _PARAGRAPH_START = re.compile(r"[A-Za-z](?![0-9]*[.)] )")
 _PARAGRAPH_LINE = re.compile(r"[A-Za-z(\[]")
 _ANCHOR_ATTRIBUTE = re.compile(r"\s(?:id|name)\s*=", re.I)
-_LINK_URL = re.compile(r'<a href="([^"]*)"')
 _MD_LINK_URL = re.compile(r"\]\(([^\s()]+)")
 
 
