@@ -184,13 +184,28 @@ def search(browser: webdriver.Chrome, query: str) -> list[tuple[str, str]]:
         )
     )
     field.send_keys(query)
-    WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda driver: driver.find_elements(By.CSS_SELECTOR, ".md-search-result__item")
-    )
-    return [
-        (link.text, link.get_attribute("href"))
-        for link in browser.find_elements(By.CSS_SELECTOR, ".md-search-result__link")
-    ]
+    return [tuple(result) for result in WebDriverWait(browser, WAIT_SECONDS).until(settled_results)]
+
+
+READ_RESULTS = """
+return Array.from(document.querySelectorAll('.md-search-result__link'))
+    .map(link => [link.innerText, link.href]);
+"""
+
+
+def settled_results(driver, polls: int = 3, pause: float = 0.2) -> list | bool:
+    """The search results once `polls` reads in a row agree, else False (wait on).
+
+    The theme redraws the list as each typed letter's answer comes back, so an
+    element found on one read can be gone by the next: each read is one script
+    that copies text and address out of the page at a single moment.
+    """
+    reads = []
+    for _ in range(polls):
+        reads.append(driver.execute_script(READ_RESULTS))
+        time.sleep(pause)
+    settled = bool(reads[0]) and all(read == reads[0] for read in reads)
+    return reads[0] if settled else False
 
 
 def test_search_from_file_finds_the_concept_first(browser, site) -> None:
