@@ -64,7 +64,8 @@ class Sections:
     element is open" means "an element with an excluded element's tag name is open", and
     "inside the section's heading" means "an element named like the heading is open".
     Here the open elements are also counted by name, so those questions cost a dict
-    look-up instead of a scan with Python-level comparisons.
+    look-up instead of a scan with Python-level comparisons, and `skipped` counts the
+    open elements whose name is in `skip`: "an excluded element is open" is `skipped > 0`.
     """
 
     HEADINGS = frozenset(f"h{x}" for x in range(1, 7))
@@ -76,12 +77,9 @@ class Sections:
         self.skip: set[str] = {str(tag) for tag in probe.skip}
         self.context: list[Element] = []
         self.open: dict[str, int] = {}  # tag name -> how many such elements are open
+        self.skipped = 0  # open elements whose tag name is in `skip`
         self.section: Section | None = None
         self.data: list[Section] = []
-
-    def _skipping(self) -> bool:
-        open_ = self.open
-        return any(open_.get(tag) for tag in self.skip)
 
     def _in_title(self) -> bool:
         assert self.section is not None
@@ -94,6 +92,8 @@ class Sections:
             return
         self.context.append(el)
         self.open[tag] = self.open.get(tag, 0) + 1
+        if tag in self.skip:
+            self.skipped += 1
         if tag in self.HEADINGS:
             depth = len(self.context)
             if "id" in attributes:
@@ -109,9 +109,11 @@ class Sections:
             self.data.append(self.section)
         for key, value in attributes.items():
             if key == "data-search-exclude" or (key == "class" and value == "linenodiv"):
-                self.skip.add(tag)
+                if tag not in self.skip:  # every open element of that name now counts
+                    self.skip.add(tag)
+                    self.skipped += self.open[tag]
                 return
-        if tag in self.keep and not self._skipping():
+        if tag in self.keep and not self.skipped:
             target = self.section.title if self._in_title() else self.section.text
             target.append(f"<{tag}>")
 
@@ -130,10 +132,12 @@ class Sections:
         context.pop()
         self.open[tag] -= 1
         if tag in self.skip:
+            self.skipped -= 1
             if tag not in self.ALWAYS_SKIPPED:
                 self.skip.discard(tag)
+                self.skipped -= self.open[tag]  # the others of that name stop counting
             return
-        if tag in self.keep and not self._skipping():
+        if tag in self.keep and not self.skipped:
             data = section.title if self._in_title() else section.text
             index = data.index(f"<{tag}>")
             for i in range(index + 1, len(data)):
@@ -146,7 +150,7 @@ class Sections:
                 data.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
-        if self._skipping():
+        if self.skipped:
             return
         in_pre = bool(self.open.get("pre"))
         if not in_pre:
