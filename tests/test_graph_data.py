@@ -79,6 +79,36 @@ def test_a_local_graph_stops_at_its_node_limit() -> None:
     assert [n["id"] for n in local["nodes"]][:3] == ["hub", "n000", "n001"]
 
 
+def test_a_local_graph_holds_every_edge_between_its_nodes(tmp_path: Path) -> None:
+    """Edges come from each node's source side, with a hub's few kept targets looked up
+    rather than its every edge scanned: still exactly the document's edges between the
+    drawn nodes, in its order, on a dense wiki and around a hub past the node limit."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from dense_wiki import dense_pages, write_pages
+
+    write_pages(dense_pages(60, seed=4), tmp_path / "pages")
+    hub = {"id": "hub", "kind": "concept", "title": "Hub", "url": "concepts/hub.html"}
+    others = [
+        {"id": f"n{i:03d}", "kind": "source", "title": str(i), "url": f"sources/n{i:03d}.html"}
+        for i in range(100)
+    ]
+    star_edges = [{"source": "hub", "target": node["id"], "kind": "cites"} for node in others]
+    star_edges += [{"source": "n001", "target": "n002", "kind": "cites"}]
+    star_edges.sort(key=lambda edge: (edge["source"], edge["target"]))
+    for document in (
+        graph_document(load_wiki(tmp_path / "pages")),
+        {"nodes": [hub, *others], "edges": star_edges},
+    ):
+        local_graphs = LocalGraphs(document)
+        for node in document["nodes"]:
+            local = local_graphs.document(node["id"])
+            ids = {drawn["id"] for drawn in local["nodes"]}
+            expected = [e for e in document["edges"] if e["source"] in ids and e["target"] in ids]
+            assert local["edges"] == expected, node["id"]
+
+
 def test_inline_graph_data_cannot_leave_its_attribute() -> None:
     title = "' onclick='x()' </div><b>&amp;"
     node = {"id": "x", "kind": "concept", "title": title, "url": "concepts/x.html"}

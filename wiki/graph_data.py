@@ -112,6 +112,7 @@ class LocalGraphs:
                 self._edges[edge["target"]].append(edge)
         self._node_json: dict[str, str] = {}  # see json
         self._edge_json: dict[tuple[str, str], str] = {}  # by (source, target)
+        self._outgoing_by_node: dict[str, dict[str, dict[str, Any]]] = {}  # see _outgoing
 
     @classmethod
     def of_wiki(cls, wiki: Wiki, evidence: Any = None) -> LocalGraphs:
@@ -159,13 +160,29 @@ class LocalGraphs:
         """The neighbourhood's node ids, sorted, and its edges, sorted by their ends."""
         ids = self.neighbourhood(node_id)
         keep = set(ids)
-        edges = {
-            (edge["source"], edge["target"]): edge
-            for node in ids
-            for edge in self._edges_of(node)
-            if edge["source"] in keep and edge["target"] in keep
-        }
+        edges = {}
+        for node in ids:  # each edge from its source; a hub's few kept targets looked up
+            outgoing = self._outgoing(node)
+            if len(outgoing) <= len(keep):
+                for target, edge in outgoing.items():
+                    if target in keep:
+                        edges[node, target] = edge
+            else:
+                for target in keep:
+                    if (edge := outgoing.get(target)) is not None:
+                        edges[node, target] = edge
         return sorted(ids), [edges[pair] for pair in sorted(edges)]
+
+    def _outgoing(self, node_id: str) -> dict[str, dict[str, Any]]:
+        """The node's edges from it, by target (the graph has one edge a pair)."""
+        outgoing = self._outgoing_by_node.get(node_id)
+        if outgoing is None:
+            outgoing = self._outgoing_by_node[node_id] = {
+                edge["target"]: edge
+                for edge in self._edges_of(node_id)
+                if edge["source"] == node_id
+            }
+        return outgoing
 
     def _drawn(self, node_id: str) -> dict[str, Any]:
         node = self._node(node_id)
@@ -212,6 +229,7 @@ class _LocalGraphsOfWiki(LocalGraphs):
         self._claims = {}
         self._node_json = {}
         self._edge_json = {}
+        self._outgoing_by_node = {}
 
     def _has(self, node_id: str) -> bool:
         return node_id in self._graph
