@@ -160,7 +160,7 @@ class LocalGraphs:
         """The neighbourhood's node ids, sorted, and its edges, sorted by their ends."""
         ids = self.neighbourhood(node_id)
         keep = set(ids)
-        edges = {}
+        edges: dict[tuple[str, str], dict[str, Any]] = {}
         for node in ids:  # each edge from its source; a hub's few kept targets looked up
             outgoing = self._outgoing(node)
             if len(outgoing) <= len(keep):
@@ -169,8 +169,8 @@ class LocalGraphs:
                         edges[node, target] = edge
             else:
                 for target in keep:
-                    if (edge := outgoing.get(target)) is not None:
-                        edges[node, target] = edge
+                    if (found := outgoing.get(target)) is not None:
+                        edges[node, target] = found
         return sorted(ids), [edges[pair] for pair in sorted(edges)]
 
     def _outgoing(self, node_id: str) -> dict[str, dict[str, Any]]:
