@@ -10,8 +10,9 @@ compared), a rebuild after a prose edit of one concept (share of the cold time, 
 the build said it did: compile and mkdocs seconds, pages rendered to HTML), and plain
 `mkdocs build` of the same information as Markdown (index-only nav) run right after the
 cold build, reported as a ratio. Cold builds (alternating with plain mkdocs) and edits run
-`--repeat` times (3 up to 2,000 pages, else 1) and the fastest run is reported, each run's
-time in the note. Every command runs in a fresh process, so start-up is
+`--repeat` times (5 up to 2,000 pages, else 1) and the fastest run is reported, each run's
+time in the note; the cold row also has each cold build's ratio to the plain build right
+after it, and their median. Every command runs in a fresh process, so start-up is
 part of each figure; its CPU time (children included) is read from the kernel (wait4) and
 its peak RSS is the largest sum over it and its children. Start-up: `wiki
 --help`, `wiki check` on the shipped wiki, `wiki check` on 10,000 generated pages.
@@ -26,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,6 +150,18 @@ def spread(timings: list[Timing]) -> str:
     return "" if len(timings) < 2 else f"best of {', '.join(f'{t.seconds:.2f}' for t in timings)}; "
 
 
+def paired(colds: list[Timing], floors: list[Timing]) -> str:
+    """Each cold build over the plain mkdocs build run right after it, and their median:
+    both sides of a pair ran within seconds, so a drift of the machine's speed moves them
+    together more than it moves the fastest of each side, which may come from different
+    minutes."""
+    if len(colds) < 2:
+        return ""
+    ratios = [cold.seconds / floor.seconds for cold, floor in zip(colds, floors, strict=True)]
+    listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return f"; paired runs {listed}x plain, median {statistics.median(ratios):.2f}x"
+
+
 def bench_size(pages: int, repeat: int) -> list[tuple[str, str, str, str, str]]:
     """Rows (command, seconds, CPU seconds, peak RSS, note) for one generated wiki of
     `pages` pages. The cold build and plain mkdocs run `repeat` times, alternating, and
@@ -187,7 +201,8 @@ def bench_size(pages: int, repeat: int) -> list[tuple[str, str, str, str, str]]:
                 f"{pages}: wiki build, cold",
                 cold,
                 f"{spread(colds)}{cold.seconds / floor.seconds:.2f}x plain "
-                f"({cold.cpu_seconds / floor.cpu_seconds:.2f}x in CPU time)",
+                f"(best of each; {cold.cpu_seconds / floor.cpu_seconds:.2f}x in CPU time)"
+                f"{paired(colds, floors)}",
             ),
             (
                 f"{pages}: wiki build, cold, in 1 process",
@@ -248,7 +263,7 @@ def main() -> None:
         "--repeat",
         type=int,
         default=None,
-        help="runs of each cold build, plain mkdocs build and edit (best kept; default 3 up "
+        help="runs of each cold build, plain mkdocs build and edit (best kept; default 5 up "
         "to 2,000 pages, else 1)",
     )
     args = parser.parse_args()
@@ -256,7 +271,7 @@ def main() -> None:
     load_before = os.getloadavg()
     rows = [] if args.skip_startup else bench_startup()
     for pages in args.pages:
-        rows += bench_size(pages, args.repeat or (3 if pages <= 2000 else 1))
+        rows += bench_size(pages, args.repeat or (5 if pages <= 2000 else 1))
     load_after = os.getloadavg()
 
     lines = [
@@ -282,7 +297,9 @@ def main() -> None:
         " `best of`, the command ran that many times (cold builds alternating with plain"
         " mkdocs, a new one-word edit each time) and the row shows the fastest: a shared"
         " virtual machine's speed can drift by a third within minutes with nothing else"
-        " running, so single runs of a ratio's two sides can land in different moments.",
+        " running, so single runs of a ratio's two sides can land in different moments."
+        " The cold row also gives each cold build over the plain build run right after it"
+        " (`paired runs`) and their median, which such a drift moves less.",
         "",
         "| command | seconds | CPU seconds | peak RSS MiB | note |",
         "|---|---|---|---|---|",
