@@ -8,8 +8,9 @@ with any problem is never stored: it is parsed, and its problems reported, every
 
 The whole cache is one `marshal` file (plain values, tuples and dicts only: it loads in
 milliseconds); its header names the Python version, the PyYAML version and a hash of
-`wiki/located_yaml.py`, so any change there makes every entry a miss. `wiki check` does
-not use it: a check reads everything and writes nothing.
+`wiki/located_yaml.py`, so any change there makes every entry a miss. `wiki check` reads
+the cache the last build left but never writes one: a check writes nothing. Only the
+YAML parse is cached; validation, references and link checks run on every page each time.
 """
 
 from __future__ import annotations
