@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from wiki.corpus import load_wiki
@@ -14,7 +15,10 @@ from wiki.graph_data import (
     plain_statement,
 )
 
+REPO = Path(__file__).parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini"
+sys.path.insert(0, str(REPO / "benchmarks"))
+from dense_wiki import dense_pages, write_pages  # noqa: E402
 
 
 def test_every_page_and_claim_is_a_node_with_a_url() -> None:
@@ -83,11 +87,6 @@ def test_a_local_graph_holds_every_edge_between_its_nodes(tmp_path: Path) -> Non
     """Edges come from each node's source side, with a hub's few kept targets looked up
     rather than its every edge scanned: still exactly the document's edges between the
     drawn nodes, in its order, on a dense wiki and around a hub past the node limit."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from dense_wiki import dense_pages, write_pages
-
     write_pages(dense_pages(60, seed=4), tmp_path / "pages")
     hub = {"id": "hub", "kind": "concept", "title": "Hub", "url": "concepts/hub.html"}
     others = [
@@ -142,12 +141,7 @@ def test_a_source_with_a_short_name_carries_it(tmp_path: Path) -> None:
 def test_local_graph_json_joined_from_parts_is_the_documents_json(tmp_path: Path) -> None:
     """`LocalGraphs.json` joins JSON made once per node and edge; it must be the JSON of
     `document`, on every node of a generated wiki (after other nodes reused the parts)."""
-    import sys
-
     from wiki.graph_data import _json
-
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from dense_wiki import dense_pages, write_pages
 
     write_pages(dense_pages(60, seed=3), tmp_path / "pages")
     wiki = load_wiki(tmp_path / "pages")
@@ -161,18 +155,12 @@ def test_local_graphs_made_from_the_wiki_are_those_of_the_whole_document(tmp_pat
     """`LocalGraphs.of_wiki` (a build rendering a few pages) reads nodes and edges from the
     wiki graph as pages need them; every node's local graph must be the document's, with
     scores (a dense wiki) and on the shipped wiki with its ledger."""
-    import sys
-
     from wiki.evidence import gather_evidence
     from wiki.ledger import Ledger
     from wiki.settings import load_settings
 
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from dense_wiki import dense_pages, write_pages
-
     write_pages(dense_pages(60, seed=4), tmp_path / "pages")
-    repo = Path(__file__).parent.parent
-    settings = load_settings(repo)
+    settings = load_settings(REPO)
     shipped = load_wiki(settings.root)
     scored = gather_evidence(shipped, Ledger(settings.ledger).records(), settings)
     for wiki, evidence in ((load_wiki(tmp_path / "pages"), None), (shipped, scored)):
