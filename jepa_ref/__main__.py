@@ -31,7 +31,7 @@ from pydantic import ValidationError  # noqa: E402
 from jepa_ref.experiments import EXPERIMENTS, run_experiment  # noqa: E402
 
 USAGE_ERROR = 2
-THREADS = 2  # the calibration of every experiment: 2 CPU threads
+THREADS = 2  # the calibration of every experiment: 2 CPU cores, so two trainings side by side
 
 
 class UsageError(Exception):

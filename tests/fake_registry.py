@@ -78,13 +78,19 @@ class ThreadProbeConfig(BaseModel):
 
 
 def run_thread_probe(config: ThreadProbeConfig, seed: int) -> ExperimentResult:
-    """Configures torch as every jepa_ref experiment does, then reports the threads it got."""
+    """Configures torch as every jepa_ref experiment does, then reports the thread budget
+    its trainings got and the threads its ops run at."""
     import torch
 
-    from jepa_ref.runtime import configure_torch
+    from jepa_ref.runtime import configure_torch, parallel_trainings
 
     configure_torch()
-    return ExperimentResult(metrics={"threads": float(torch.get_num_threads())})
+    return ExperimentResult(
+        metrics={
+            "threads": float(parallel_trainings()),
+            "torch_threads": float(torch.get_num_threads()),
+        }
+    )
 
 
 THREAD_PROBE = Experiment(

@@ -14,9 +14,11 @@ def thread_probe(monkeypatch):
     import jepa_ref.experiments
 
     monkeypatch.setitem(jepa_ref.experiments.EXPERIMENTS, THREAD_PROBE.name, THREAD_PROBE)
-    threads_before = torch.get_num_threads()
+    from jepa_ref.runtime import configure_torch, parallel_trainings
+
+    budget_before = parallel_trainings()
     yield RunJob("k" * 16, THREAD_PROBE.name, {}, 0, registry="jepa_ref")
-    torch.set_num_threads(threads_before)
+    configure_torch(threads=budget_before)
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -25,6 +27,7 @@ def test_experiment_runs_with_the_executors_thread_count(thread_probe, threads):
     assert outcome.error is None, outcome.error
     assert outcome.threads == threads
     assert outcome.metrics["threads"] == threads  # configure_torch() inside did not override it
+    assert outcome.metrics["torch_threads"] == 1  # every op at one thread, whatever the budget
 
 
 def test_the_pool_starts_no_more_jobs_than_it_has_workers(monkeypatch):

@@ -130,28 +130,3 @@ def test_mask_collator_blocks_are_disjoint_from_the_context_and_stack():
         assert targets.min() >= 0 and targets.max() < 64
     again = collator(16, make_generator(0))
     assert torch.equal(masks.context, again.context) and torch.equal(masks.targets, again.targets)
-
-
-@pytest.mark.parametrize("name", ["masked_latent_prediction", "surprise_detection"])
-def test_trainings_side_by_side_give_the_numbers_of_one_thread(name, tiny_results):
-    """With two threads the variants / lambdas train in two spawned processes; with one,
-    in this process. Each training runs at one thread either way: same numbers."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        alone = run_experiment(name, TINY[name], seed=0)
-    finally:
-        torch.set_num_threads(threads)
-    torch.set_num_threads(2)
-    try:
-        side_by_side = run_experiment(name, TINY[name], seed=0)
-    finally:
-        torch.set_num_threads(threads)
-    assert side_by_side.metrics == alone.metrics
-    # Training curves are identical; evaluation runs in this process at its own thread
-    # count, so a mean error may differ in the last digits (metrics here are rank-based).
-    trained = [key for key in alone.curves if key.endswith("loss")]
-    assert trained
-    assert {key: side_by_side.curves[key] for key in trained} == {
-        key: alone.curves[key] for key in trained
-    }

@@ -27,7 +27,7 @@ from the same weights and batches at each of those lambdas, and the curves
 `sweep:lambda`, `sweep:sigreg_emb_std`, `sweep:sigreg_probe_r2` and
 `sweep:sigreg_backbone_probe_r2` give its metrics at every lambda, the
 configured one included. The sweep never feeds a metric; off by default.
-The arms train side by side when the process has two threads
+The arms train side by side when the run was given two threads
 (`jepa_ref.runtime.map_trainings`), each at one thread.
 """
 

@@ -197,7 +197,7 @@ def run(config: SurpriseDetectionConfig, seed: int) -> ExperimentResult:
     clips = test_clips(config, generator)
 
     # The model under test and the sensitivity sweep: the same data and seed at each
-    # lambda, trained side by side when this process has more than one thread.
+    # lambda, trained side by side when the run was given more than one thread.
     lambdas = sorted({config.sigreg_lambda, *config.sweep_lambdas})
     trained = map_trainings(train_model, [(config, lam, training_seed) for lam in lambdas])
     models = dict(zip(lambdas, trained, strict=True))
