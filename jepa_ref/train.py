@@ -23,7 +23,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import torch
 from torch import nn
@@ -205,6 +205,15 @@ def train_autoencoder(
     encoder.eval()
     decoder.eval()
     return TrainedAutoencoder(encoder, decoder, step_losses)
+
+
+def train_seeded(
+    train: Callable[..., Any], sample_batch: SampleBatch, config: Any, seed: int
+) -> Any:
+    """`train(sample_batch, config, generator seeded with seed)`, e.g. `train_world_model` or
+    `train_autoencoder`: module level, so that `jepa_ref.runtime.map_trainings` can run
+    trainings of different kinds side by side in its workers."""
+    return train(sample_batch, config, make_generator(seed))
 
 
 def subsample(values: list[float], max_points: int = 100) -> list[float]:

@@ -26,12 +26,13 @@ from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.collapse_prevention import PROBE_EPISODES, TRAIN_EPISODES
 from jepa_ref.experiments.configs import DistractorInvarianceConfig
 from jepa_ref.models.encoder import encode
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
+from jepa_ref.runtime import configure_torch, map_trainings, seed_everything
 from jepa_ref.train import (
     AutoencoderConfig,
     WorldModelConfig,
     subsample,
     train_autoencoder,
+    train_seeded,
     train_world_model,
 )
 
@@ -60,20 +61,23 @@ def run(config: DistractorInvarianceConfig, seed: int) -> ExperimentResult:
     noisy_batches = functools.partial(dot_world.sample_transitions, noisy_world, episodes)
     clean_batches = functools.partial(dot_world.sample_transitions, clean_world, episodes)
 
-    jepa = train_world_model(
-        noisy_batches,
-        WorldModelConfig(
-            method="sigreg",
-            steps=config.steps,
-            batch_size=config.batch_size,
-            lr=config.lr,
-            sigreg_lambda=config.sigreg_lambda,
-        ),
-        make_generator(train_seed),
+    world_model_config = WorldModelConfig(
+        method="sigreg",
+        steps=config.steps,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        sigreg_lambda=config.sigreg_lambda,
     )
     ae_config = AutoencoderConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr)
-    noisy_ae = train_autoencoder(noisy_batches, ae_config, make_generator(train_seed))
-    clean_ae = train_autoencoder(clean_batches, ae_config, make_generator(train_seed))
+    # Three independent trainings from the same seed, side by side when the run has two threads.
+    jepa, noisy_ae, clean_ae = map_trainings(
+        train_seeded,
+        [
+            (train_world_model, noisy_batches, world_model_config, train_seed),
+            (train_autoencoder, noisy_batches, ae_config, train_seed),
+            (train_autoencoder, clean_batches, ae_config, train_seed),
+        ],
+    )
 
     metrics = {
         "jepa_probe_r2": position_probe_r2(jepa.encoder, noisy_probe),

@@ -63,8 +63,14 @@ from jepa_ref.experiments.configs import (
 from jepa_ref.models.encoder import EncoderConfig, encode
 from jepa_ref.models.predictor import rollout
 from jepa_ref.planning import cem_plan, mpc_control
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
-from jepa_ref.train import TrainedWorldModel, WorldModelConfig, subsample, train_world_model
+from jepa_ref.runtime import configure_torch, make_generator, map_trainings, seed_everything
+from jepa_ref.train import (
+    TrainedWorldModel,
+    WorldModelConfig,
+    subsample,
+    train_seeded,
+    train_world_model,
+)
 
 WORLD = dot_world.CLEAN_WORLD
 SPEARMAN_PAIRS = 1024
@@ -247,16 +253,24 @@ def run(config: LatentPlanningConfig, seed: int) -> ExperimentResult:
     sample_batch = functools.partial(dot_world.sample_transitions, WORLD, episodes)
     goal_frames = dot_world.render(WORLD, goals)  # (E, 1, S, S)
 
-    closest: dict[str, torch.Tensor] = {}
-    metrics: dict[str, float] = {}
-    for arm, method, batchnorm in MODEL_ARMS:
-        model_config = WorldModelConfig(
+    model_configs = [
+        WorldModelConfig(
             method=method,
             steps=config.steps,
             batch_size=config.batch_size,
             encoder=EncoderConfig(projector_batchnorm=batchnorm and config.projector_batchnorm),
         )
-        model = train_world_model(sample_batch, model_config, make_generator(train_seed))
+        for _, method, batchnorm in MODEL_ARMS
+    ]
+    # The arms train from the same seed, side by side when the run has two threads.
+    models = map_trainings(
+        train_seeded,
+        [(train_world_model, sample_batch, model, train_seed) for model in model_configs],
+    )
+
+    closest: dict[str, torch.Tensor] = {}
+    metrics: dict[str, float] = {}
+    for (arm, _, _), model in zip(MODEL_ARMS, models, strict=True):
         goal_z = encode(model.encoder, goal_frames)  # (E, D)
         closest[arm] = closest_distances(
             lambda task, m=model, g=goal_z: latent_cost(m, g[task]),

@@ -68,7 +68,7 @@ from jepa_ref.data.object_world import (
 from jepa_ref.experiments import ExperimentResult
 from jepa_ref.experiments.configs import ObjectMaskingCounterfactualConfig
 from jepa_ref.models.slots import SlotPredictor, SlotPredictorConfig
-from jepa_ref.runtime import configure_torch, make_generator, seed_everything
+from jepa_ref.runtime import configure_torch, make_generator, map_trainings, seed_everything
 from jepa_ref.train import build_modules, subsample
 
 WORLD = ObjectWorldConfig(num_objects=3)
@@ -342,12 +342,15 @@ def run(config: ObjectMaskingCounterfactualConfig, seed: int) -> ExperimentResul
         make_generator(training_seed + 3),
     )
 
+    variants = (("masked", True), ("unmasked", False))
+    # Both predictors from the same seed, side by side when the run has two threads.
+    trained = map_trainings(
+        train_slot_predictor,
+        [(config, slots, present, object_masking, training_seed) for _, object_masking in variants],
+    )
     metrics: dict[str, float] = {}
     curves: dict[str, list[float]] = {}
-    for variant, object_masking in (("masked", True), ("unmasked", False)):
-        model, forecast_losses = train_slot_predictor(
-            config, slots, present, object_masking, training_seed
-        )
+    for (variant, _), (model, forecast_losses) in zip(variants, trained, strict=True):
         cf_error = forecast_error(
             model,
             config,
