@@ -25,8 +25,11 @@ site: setup
 	@echo "or serve it: $(BIN)/python -m http.server -d site 8000  (then http://localhost:8000)"
 
 # pytest exits 5 when it collected no tests: a broken suite, never a pass.
+# One pytest worker per core (pytest-xdist), each test file whole in one worker, so a
+# module's fixtures are made once; `make test TEST_WORKERS=0` runs in this process alone.
+TEST_WORKERS ?= auto
 test: setup
-	@$(BIN)/pytest -q; status=$$?; \
+	@$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 

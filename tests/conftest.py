@@ -15,14 +15,15 @@ MINI = FIXTURES / "mini"
 WritePages = Callable[[dict[str, str]], Path]
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def one_training_at_a_time():
     """Experiments called in this process train their arms one after another, here.
 
     The tiny configs of the tests train in milliseconds, while two spawned workers cost
     seconds to start; the numbers are the same either way (tests/test_runtime.py runs
-    each way on purpose). Subprocesses (`python -m jepa_ref`, `wiki verify`) keep their
-    own budget.
+    each way on purpose). Set before every test, since a run executed in this process
+    (`wiki.executor.execute`) leaves its own budget behind. Subprocesses
+    (`python -m jepa_ref`, `wiki verify`) keep their own.
     """
     runtime = pytest.importorskip("jepa_ref.runtime")
     runtime.configure_torch(threads=1)
